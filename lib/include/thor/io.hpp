@@ -1,0 +1,52 @@
+#pragma once
+/// \file
+/// Small file helpers shared by every component: whole-file reads with
+/// clear errors, and atomic writes (temp file in the same folder, then
+/// rename) so that no reader ever sees a half-written output.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "thor/error.hpp"
+
+namespace thor {
+
+/// Reads a whole file; throws InputError naming the file when it cannot.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw InputError(path + ": read error");
+  return ss.str();
+}
+
+/// Writes `content` to `path` atomically: readers see the old file or the
+/// complete new one, never a prefix. Creates missing parent folders.
+inline void write_file_atomic(const std::string& path, const std::string& content) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
+    out << content;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(tmp + ": write failed");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(path + ": cannot rename temp file: " + ec.message());
+  }
+}
+
+}  // namespace thor

@@ -1,0 +1,113 @@
+#pragma once
+/// \file
+/// LibTorch models built from an Architecture, trained on a Dataset. This
+/// header is torch-free; the implementation lives in one translation unit.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "thor/architecture.hpp"
+#include "thor/dataset.hpp"
+
+namespace thor {
+
+/// How to train.
+struct TrainOptions {
+  std::string optimizer = "sgd";  ///< "sgd" (with momentum) or "adam"
+  double lr = 0.05;               ///< learning rate
+  double momentum = 0.9;          ///< sgd only
+  double weight_decay = 0.0;
+  int64_t iterations = 200;       ///< optimizer steps (batches)
+  uint64_t seed = 1;              ///< shuffling order (weights are seeded at construction)
+  int64_t record_every = 0;       ///< > 0: record loss/accuracy every this many steps
+  int64_t eval_samples = 1000;    ///< samples of the eval set used for curve points
+  /// Throws InputError naming the field, its value and the rule.
+  void validate() const;
+};
+
+struct CurvePoint {
+  int64_t iteration = 0;
+  double loss = 0.0;      ///< mean training loss since the previous point
+  double accuracy = 0.0;  ///< on the eval set (or -1 if none)
+};
+
+struct TrainResult {
+  double final_loss = 0.0;  ///< mean loss of the last 10% of steps
+  double seconds = 0.0;
+  std::vector<CurvePoint> curve;
+};
+
+/// Which device LibTorch runs on: "cpu" or "cuda". Throws InputError for
+/// "cuda" when LibTorch was built without CUDA or no GPU is visible.
+void check_device(const std::string& device);
+/// LibTorch's version, e.g. "1.13.1".
+std::string torch_version();
+/// Pins LibTorch's intra-op threads for the calling thread (0 leaves it).
+void set_torch_threads(int threads);
+int torch_threads();
+/// Turns flushing of denormal floats to zero on or off (SSE FTZ/DAZ).
+void set_flush_denormal(bool on);
+
+/// A trainable network. Copying is deleted; moving is allowed.
+class Model {
+ public:
+  /// Builds the network with weights drawn from a generator seeded by `seed`
+  /// (He-uniform for conv/linear, as torch's defaults), on `device`.
+  Model(const Architecture& arch, uint64_t seed, const std::string& device = "cpu");
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const Architecture& architecture() const;
+  /// Trains on `data` (cycling through it in shuffled order); records curve
+  /// points on `eval` when given.
+  TrainResult train(const Dataset& data, const TrainOptions& options, const Dataset* eval = nullptr);
+  /// Top-1 accuracy in [0, 1] on up to `max_samples` samples (all if < 0).
+  double accuracy(const Dataset& data, int64_t max_samples = -1) const;
+  /// Mean cross-entropy loss on up to `max_samples` samples.
+  double loss(const Dataset& data, int64_t max_samples = -1) const;
+
+  /// Saves parameters and buffers (a TorchScript-format archive that
+  /// torch.jit.load can open). Written atomically.
+  void save(const std::string& path) const;
+  /// Loads parameters saved by save() into a model of `arch`; throws
+  /// InputError naming the file when it is missing or does not match.
+  static Model load(const std::string& path, const Architecture& arch, const std::string& device = "cpu");
+  /// Writes a TorchScript module with a `forward` that Python's
+  /// torch.jit.load can run. Written atomically.
+  void export_torchscript(const std::string& path) const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend Model make_model(std::unique_ptr<Impl> impl);
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Top-1 accuracy of a TorchScript file written by export_torchscript (or
+/// any module mapping [N, ...] to class scores) on up to `max_samples`.
+double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples = -1);
+
+/// A tight training loop on one fixed random batch of the architecture's
+/// shape: what the measurement protocol and the profiler time.
+class TrainingSession {
+ public:
+  TrainingSession(const Architecture& arch, uint64_t seed, const std::string& device = "cpu");
+  ~TrainingSession();
+  TrainingSession(const TrainingSession&) = delete;
+  TrainingSession& operator=(const TrainingSession&) = delete;
+  /// Runs `iterations` SGD steps (forward, backward, step) on the batch.
+  void run(int64_t iterations);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace thor

@@ -1,0 +1,147 @@
+#include "thor/protocol.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "thor/train.hpp"
+
+namespace thor {
+
+void MeasureOptions::validate() const {
+  if (iterations < 1) throw InputError("measure.iterations = " + std::to_string(iterations) + ": expected >= 1");
+  if (warmup < 0) throw InputError("measure.warmup = " + std::to_string(warmup) + ": expected >= 0");
+  if (repeats < 1) throw InputError("measure.repeats = " + std::to_string(repeats) + ": expected >= 1");
+  if (threads < 1 || threads > 1024)
+    throw InputError("measure.threads = " + std::to_string(threads) + ": expected 1..1024");
+  if (!(outlier_k > 0.0)) throw InputError("measure.outlier_k must be > 0");
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) throw std::logic_error("median of an empty vector");
+  const size_t n = v.size();
+  std::nth_element(v.begin(), v.begin() + n / 2, v.end());
+  const double hi = v[n / 2];
+  if (n % 2) return hi;
+  return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + n / 2));
+}
+
+std::vector<size_t> mad_inliers(const std::vector<double>& v, double k) {
+  std::vector<size_t> keep(v.size());
+  std::iota(keep.begin(), keep.end(), 0);
+  if (v.size() < 3) return keep;
+  const double m = median(v);
+  std::vector<double> dev;
+  for (double x : v) dev.push_back(std::fabs(x - m));
+  // 1.4826·MAD estimates sigma for normal data.
+  const double mad = 1.4826 * median(dev);
+  if (mad <= 0.0) return keep;
+  keep.clear();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (std::fabs(v[i] - m) <= k * mad) keep.push_back(i);
+  return keep;
+}
+
+Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& o) {
+  o.validate();
+  arch.validate();
+  const int saved_threads = torch_threads();
+  set_torch_threads(o.threads);
+  set_flush_denormal(o.flush_denormal);
+
+  Measurement m;
+  m.meter = meter.name();
+  m.kind = meter.kind();
+  m.threads = o.threads;
+  m.flush_denormal = o.flush_denormal;
+  m.iterations = o.iterations;
+  try {
+    for (int r = 0; r < o.repeats; ++r) {
+      TrainingSession session(arch, o.seed + static_cast<uint64_t>(r), o.device);
+      session.run(o.warmup);
+      meter.set_workload(Workload{&arch, o.iterations});
+      meter.start();
+      session.run(o.iterations);
+      const EnergyReading reading = meter.stop();
+      m.repeat_joules.push_back(reading.joules / static_cast<double>(o.iterations));
+      m.repeat_seconds.push_back(reading.seconds / static_cast<double>(o.iterations));
+    }
+  } catch (...) {
+    set_torch_threads(saved_threads);
+    throw;
+  }
+  set_torch_threads(saved_threads);
+
+  const auto keep = mad_inliers(m.repeat_joules, o.outlier_k);
+  m.rejected = static_cast<int>(m.repeat_joules.size() - keep.size());
+  std::vector<double> j, s;
+  for (size_t i : keep) {
+    j.push_back(m.repeat_joules[i]);
+    s.push_back(m.repeat_seconds[i]);
+  }
+  m.joules_per_iteration = median(j);
+  m.seconds_per_iteration = median(s);
+  const double mean = std::accumulate(j.begin(), j.end(), 0.0) / j.size();
+  double var = 0.0;
+  for (double x : j) var += (x - mean) * (x - mean);
+  m.std = j.size() > 1 ? std::sqrt(var / (j.size() - 1)) : 0.0;
+  m.cv = mean > 0 ? m.std / mean : 0.0;
+  return m;
+}
+
+// ---------------------------------------------------------------- sim meter
+
+double sim_joules_per_iteration(const Architecture& arch) {
+  // Additive over layers by construction; sub-linear in FLOPs with a
+  // channel-dependent ripple (a stand-in for cache and kernel effects), so
+  // that FLOPs alone cannot predict it but a per-kind GP can.
+  const auto infos = arch.infer();
+  double joules = 0.0;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const Layer& l = arch.layers[i];
+    const double flops = infos[i].train_flops;
+    double e = 2e-10 * std::pow(flops, 0.93);
+    if (l.parametric()) e *= 1.0 + 0.12 * std::sin(static_cast<double>(l.out) / 6.0);
+    if (l.parametric()) e += 4e-5;  // per-kernel launch / dispatch overhead
+    joules += e;
+  }
+  return joules;
+}
+
+namespace {
+
+class SimMeter final : public EnergyMeter {
+ public:
+  explicit SimMeter(const MeterOptions& o) : noise_(o.sim_noise), rng_(o.sim_seed) {}
+  std::string name() const override { return "sim"; }
+  EnergyKind kind() const override { return EnergyKind::simulated; }
+  std::string describe() const override { return "sim (synthetic device for algorithm tests)"; }
+  void set_workload(const Workload& w) override { workload_ = w; }
+  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  EnergyReading stop() override {
+    EnergyReading r;
+    r.kind = EnergyKind::simulated;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    if (!workload_.architecture) return r;
+    double factor = 1.0;
+    if (noise_ > 0) factor += noise_ * std::normal_distribution<double>(0.0, 1.0)(rng_);
+    r.joules = sim_joules_per_iteration(*workload_.architecture) * workload_.iterations * factor;
+    return r;
+  }
+
+ private:
+  double noise_;
+  std::mt19937_64 rng_;
+  Workload workload_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace
+
+void register_sim_meter() {
+  register_meter("sim", [](const MeterOptions& o) { return std::make_unique<SimMeter>(o); });
+}
+
+}  // namespace thor

@@ -1,0 +1,453 @@
+// The LibTorch side of thor: building, training, evaluating, saving and
+// exporting models. This is the one translation unit of thor::core that
+// includes <torch/torch.h> (each such unit costs ~20 s to compile).
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/script.h>
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "thor/detail/torch_model.hpp"
+#include "thor/io.hpp"
+
+namespace thor {
+
+void TrainOptions::validate() const {
+  if (optimizer != "sgd" && optimizer != "adam")
+    throw InputError("train.optimizer = '" + optimizer + "': expected sgd or adam");
+  if (!(lr > 0.0 && lr < 10.0)) throw InputError("train.lr = " + std::to_string(lr) + ": expected 0 < lr < 10");
+  if (!(momentum >= 0.0 && momentum < 1.0))
+    throw InputError("train.momentum = " + std::to_string(momentum) + ": expected 0 <= momentum < 1");
+  if (!(weight_decay >= 0.0)) throw InputError("train.weight_decay must be >= 0");
+  if (iterations < 0) throw InputError("train.iterations = " + std::to_string(iterations) + ": expected >= 0");
+  if (record_every < 0) throw InputError("train.record_every must be >= 0");
+}
+
+void check_device(const std::string& device) {
+  if (device == "cpu") return;
+  if (device == "cuda") {
+    if (!torch::cuda::is_available())
+      throw InputError("device 'cuda': LibTorch here has no CUDA support or no GPU is visible; use 'cpu'");
+    return;
+  }
+  throw InputError("device '" + device + "': expected cpu or cuda");
+}
+
+std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+void set_torch_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+int torch_threads() { return torch::get_num_threads(); }
+
+void set_flush_denormal(bool on) {
+  // at::globalContext().setFlushDenormal sets FTZ/DAZ on the calling thread;
+  // set the MXCSR bits directly as well so worker threads started later by
+  // TBB inherit nothing surprising (each task calls this itself).
+  at::globalContext().setFlushDenormal(on);
+  _MM_SET_FLUSH_ZERO_MODE(on ? _MM_FLUSH_ZERO_ON : _MM_FLUSH_ZERO_OFF);
+  _MM_SET_DENORMALS_ZERO_MODE(on ? _MM_DENORMALS_ZERO_ON : _MM_DENORMALS_ZERO_OFF);
+}
+
+namespace {
+
+torch::Device to_device(const std::string& name) {
+  check_device(name);
+  return name == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+void init_uniform(torch::Tensor& t, double bound, at::Generator& gen) {
+  torch::NoGradGuard guard;
+  t.uniform_(-bound, bound, gen);
+}
+
+}  // namespace
+
+std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t seed,
+                                              const torch::Device& device) {
+  arch.validate();
+  auto impl = std::make_unique<Model::Impl>();
+  impl->arch = arch;
+  impl->device = device;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto infos = arch.infer();
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const Layer& l = arch.layers[i];
+    const auto& in = infos[i].in_shape;
+    std::shared_ptr<torch::nn::Module> m;
+    switch (l.type) {
+      case LayerType::conv: {
+        auto conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(in[0], l.out, l.kernel)
+                                          .stride(l.effective_stride())
+                                          .padding(l.padding));
+        // torch's default (kaiming_uniform with a = sqrt(5)): bound 1/sqrt(fan_in).
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in[0] * l.kernel * l.kernel));
+        init_uniform(conv->weight, bound, gen);
+        init_uniform(conv->bias, bound, gen);
+        impl->net->push_back(conv);
+        m = conv.ptr();
+        break;
+      }
+      case LayerType::linear: {
+        auto lin = torch::nn::Linear(in[0], l.out);
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in[0]));
+        init_uniform(lin->weight, bound, gen);
+        init_uniform(lin->bias, bound, gen);
+        impl->net->push_back(lin);
+        m = lin.ptr();
+        break;
+      }
+      case LayerType::batchnorm:
+        if (in.size() == 3) {
+          auto bn = torch::nn::BatchNorm2d(in[0]);
+          impl->net->push_back(bn);
+          m = bn.ptr();
+        } else {
+          auto bn = torch::nn::BatchNorm1d(in[0]);
+          impl->net->push_back(bn);
+          m = bn.ptr();
+        }
+        break;
+      case LayerType::relu: {
+        auto r = torch::nn::ReLU();
+        impl->net->push_back(r);
+        m = r.ptr();
+        break;
+      }
+      case LayerType::maxpool: {
+        auto p = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding));
+        impl->net->push_back(p);
+        m = p.ptr();
+        break;
+      }
+      case LayerType::avgpool: {
+        auto p = torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding));
+        impl->net->push_back(p);
+        m = p.ptr();
+        break;
+      }
+      case LayerType::flatten: {
+        auto f = torch::nn::Flatten();
+        impl->net->push_back(f);
+        m = f.ptr();
+        break;
+      }
+      case LayerType::dropout: {
+        auto d = torch::nn::Dropout(l.p);
+        impl->net->push_back(d);
+        m = d.ptr();
+        break;
+      }
+    }
+    impl->modules.push_back(m);
+  }
+  impl->net->to(device);
+  return impl;
+}
+
+Model make_model(std::unique_ptr<Model::Impl> impl) { return Model(std::move(impl)); }
+
+std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin, int64_t n,
+                                                        const torch::Device& device) {
+  n = std::max<int64_t>(0, std::min(n, data.size() - begin));
+  std::vector<int64_t> shape{n};
+  shape.insert(shape.end(), data.sample_shape.begin(), data.sample_shape.end());
+  auto x = torch::from_blob(const_cast<float*>(data.data.data()) + begin * data.sample_numel(), shape,
+                            torch::kFloat32)
+               .clone();
+  auto y = torch::from_blob(const_cast<int64_t*>(data.labels.data()) + begin, {n}, torch::kInt64).clone();
+  return {x.to(device), y.to(device)};
+}
+
+Model::Model(const Architecture& arch, uint64_t seed, const std::string& device)
+    : impl_(build_model_impl(arch, seed, to_device(device))) {}
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+const Architecture& Model::architecture() const { return impl_->arch; }
+
+namespace {
+
+void check_compatible(const Architecture& arch, const Dataset& data) {
+  if (data.sample_shape != arch.input) {
+    auto s = [](const std::vector<int64_t>& v) {
+      std::string o = "[";
+      for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + std::to_string(v[i]);
+      return o + "]";
+    };
+    throw InputError("dataset '" + data.name + "': samples are " + s(data.sample_shape) +
+                     " but the model's input is " + s(arch.input));
+  }
+  if (data.num_classes > arch.num_outputs())
+    throw InputError("dataset '" + data.name + "' has " + std::to_string(data.num_classes) +
+                     " classes but the model outputs " + std::to_string(arch.num_outputs()));
+  if (data.size() == 0) throw InputError("dataset '" + data.name + "' is empty");
+}
+
+// Evaluates in chunks under NoGradGuard and eval(); returns {loss, accuracy}.
+std::pair<double, double> evaluate(Model::Impl& impl, const Dataset& data, int64_t max_samples) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = impl.net->is_training();
+  impl.net->eval();
+  const int64_t n = max_samples < 0 ? data.size() : std::min(max_samples, data.size());
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < n; b += 500) {
+    auto [x, y] = dataset_tensors(data, b, std::min<int64_t>(500, n - b), impl.device);
+    auto out = impl.net->forward(x);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    out, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += out.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  if (was_training) impl.net->train();
+  return {loss_sum / std::max<int64_t>(1, n), static_cast<double>(correct) / std::max<int64_t>(1, n)};
+}
+
+}  // namespace
+
+TrainResult Model::train(const Dataset& data, const TrainOptions& options, const Dataset* eval) {
+  options.validate();
+  check_compatible(impl_->arch, data);
+  auto& net = impl_->net;
+  net->train();
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (options.optimizer == "adam")
+    opt = std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(options.lr).weight_decay(options.weight_decay));
+  else
+    opt = std::make_unique<torch::optim::SGD>(
+        net->parameters(),
+        torch::optim::SGDOptions(options.lr).momentum(options.momentum).weight_decay(options.weight_decay));
+
+  const int64_t B = impl_->arch.batch_size;
+  const int64_t numel = data.sample_numel();
+  std::mt19937_64 rng(options.seed);
+  std::vector<int64_t> order(static_cast<size_t>(data.size()));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  size_t cursor = 0;
+
+  std::vector<int64_t> shape{B};
+  shape.insert(shape.end(), data.sample_shape.begin(), data.sample_shape.end());
+  auto xb = torch::empty(shape, torch::kFloat32);
+  auto yb = torch::empty({B}, torch::kInt64);
+
+  TrainResult result;
+  const auto t0 = std::chrono::steady_clock::now();
+  double window_loss = 0.0, tail_loss = 0.0;
+  int64_t window_n = 0, tail_n = 0;
+  const int64_t tail_start = options.iterations - std::max<int64_t>(1, options.iterations / 10);
+  for (int64_t it = 0; it < options.iterations; ++it) {
+    float* xp = xb.data_ptr<float>();
+    int64_t* yp = yb.data_ptr<int64_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      if (cursor == order.size()) {
+        std::shuffle(order.begin(), order.end(), rng);
+        cursor = 0;
+      }
+      const int64_t idx = order[cursor++];
+      std::copy_n(data.data.data() + idx * numel, numel, xp + b * numel);
+      yp[b] = data.labels[static_cast<size_t>(idx)];
+    }
+    opt->zero_grad();
+    auto out = net->forward(xb.to(impl_->device));
+    auto loss = torch::nn::functional::cross_entropy(out, yb.to(impl_->device));
+    loss.backward();
+    opt->step();
+    const double l = loss.item<double>();
+    window_loss += l;
+    ++window_n;
+    if (it >= tail_start) {
+      tail_loss += l;
+      ++tail_n;
+    }
+    if (options.record_every > 0 && ((it + 1) % options.record_every == 0 || it + 1 == options.iterations)) {
+      CurvePoint p;
+      p.iteration = it + 1;
+      p.loss = window_loss / window_n;
+      p.accuracy = eval ? evaluate(*impl_, *eval, options.eval_samples).second : -1.0;
+      result.curve.push_back(p);
+      window_loss = 0.0;
+      window_n = 0;
+    }
+  }
+  result.final_loss = tail_n ? tail_loss / tail_n : 0.0;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+double Model::accuracy(const Dataset& data, int64_t max_samples) const {
+  check_compatible(impl_->arch, data);
+  return evaluate(*impl_, data, max_samples).second;
+}
+
+double Model::loss(const Dataset& data, int64_t max_samples) const {
+  check_compatible(impl_->arch, data);
+  return evaluate(*impl_, data, max_samples).first;
+}
+
+void Model::save(const std::string& path) const {
+  std::ostringstream out;
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  archive.save_to(out);
+  write_file_atomic(path, out.str());
+}
+
+Model Model::load(const std::string& path, const Architecture& arch, const std::string& device) {
+  auto impl = build_model_impl(arch, 0, to_device(device));
+  const std::string bytes = read_file(path);
+  try {
+    std::istringstream in(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(in, impl->device);
+    impl->net->load(archive);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw InputError(path + ": not a thor checkpoint of this architecture (" +
+                     what.substr(0, what.find('\n')) + ")");
+  }
+  return Model(std::move(impl));
+}
+
+void Model::export_torchscript(const std::string& path) const {
+  torch::NoGradGuard no_grad;
+  torch::jit::Module m("ThorNet");
+  std::ostringstream src;
+  src << "def forward(self, x):\n";
+  const auto& arch = impl_->arch;
+  const auto infos = arch.infer();
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const Layer& l = arch.layers[i];
+    const std::string p = "l" + std::to_string(i) + "_";
+    auto reg = [&](const std::string& name, const torch::Tensor& t, bool buffer) {
+      if (buffer)
+        m.register_buffer(p + name, t.detach().cpu().clone());
+      else
+        m.register_parameter(p + name, t.detach().cpu().clone(), false);
+    };
+    const auto& mod = impl_->modules[i];
+    switch (l.type) {
+      case LayerType::conv: {
+        auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(mod.get());
+        reg("weight", c->weight, false);
+        reg("bias", c->bias, false);
+        src << "    x = torch.conv2d(x, self." << p << "weight, self." << p << "bias, [" << l.effective_stride()
+            << ", " << l.effective_stride() << "], [" << l.padding << ", " << l.padding << "])\n";
+        break;
+      }
+      case LayerType::linear: {
+        auto* c = dynamic_cast<torch::nn::LinearImpl*>(mod.get());
+        reg("weight", c->weight, false);
+        reg("bias", c->bias, false);
+        src << "    x = torch.linear(x, self." << p << "weight, self." << p << "bias)\n";
+        break;
+      }
+      case LayerType::batchnorm: {
+        torch::Tensor w, b, rm, rv;
+        if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(mod.get())) {
+          w = bn->weight; b = bn->bias; rm = bn->running_mean; rv = bn->running_var;
+        } else {
+          auto* bn1 = dynamic_cast<torch::nn::BatchNorm1dImpl*>(mod.get());
+          w = bn1->weight; b = bn1->bias; rm = bn1->running_mean; rv = bn1->running_var;
+        }
+        reg("weight", w, false);
+        reg("bias", b, false);
+        reg("running_mean", rm, true);
+        reg("running_var", rv, true);
+        src << "    x = torch.batch_norm(x, self." << p << "weight, self." << p << "bias, self." << p
+            << "running_mean, self." << p << "running_var, False, 0.1, 1e-05, False)\n";
+        break;
+      }
+      case LayerType::relu:
+        src << "    x = torch.relu(x)\n";
+        break;
+      case LayerType::maxpool:
+        src << "    x = torch.max_pool2d(x, [" << l.kernel << ", " << l.kernel << "], [" << l.effective_stride()
+            << ", " << l.effective_stride() << "], [" << l.padding << ", " << l.padding << "])\n";
+        break;
+      case LayerType::avgpool:
+        src << "    x = torch.avg_pool2d(x, [" << l.kernel << ", " << l.kernel << "], [" << l.effective_stride()
+            << ", " << l.effective_stride() << "], [" << l.padding << ", " << l.padding << "])\n";
+        break;
+      case LayerType::flatten:
+        src << "    x = torch.flatten(x, 1)\n";
+        break;
+      case LayerType::dropout:
+        break;  // identity at inference
+    }
+  }
+  src << "    return x\n";
+  m.define(src.str());
+  std::ostringstream out;
+  m.save(out);
+  write_file_atomic(path, out.str());
+}
+
+double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
+  }
+  m.eval();
+  torch::NoGradGuard no_grad;
+  const int64_t n = max_samples < 0 ? data.size() : std::min(max_samples, data.size());
+  int64_t correct = 0;
+  for (int64_t b = 0; b < n; b += 500) {
+    auto [x, y] = dataset_tensors(data, b, std::min<int64_t>(500, n - b), torch::Device(torch::kCPU));
+    auto out = m.forward({x}).toTensor();
+    correct += out.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / std::max<int64_t>(1, n);
+}
+
+struct TrainingSession::Impl {
+  std::unique_ptr<Model::Impl> model;
+  std::unique_ptr<torch::optim::SGD> opt;
+  torch::Tensor x, y;
+};
+
+TrainingSession::TrainingSession(const Architecture& arch, uint64_t seed, const std::string& device)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->model = build_model_impl(arch, seed, to_device(device));
+  impl_->model->net->train();
+  impl_->opt = std::make_unique<torch::optim::SGD>(impl_->model->net->parameters(),
+                                                   torch::optim::SGDOptions(0.01).momentum(0.9));
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::vector<int64_t> shape{arch.batch_size};
+  shape.insert(shape.end(), arch.input.begin(), arch.input.end());
+  impl_->x = torch::rand(shape, gen).to(impl_->model->device);
+  impl_->y = torch::randint(arch.num_outputs(), {arch.batch_size}, gen, torch::kInt64).to(impl_->model->device);
+}
+
+TrainingSession::~TrainingSession() = default;
+
+void TrainingSession::run(int64_t iterations) {
+  auto& net = impl_->model->net;
+  for (int64_t i = 0; i < iterations; ++i) {
+    impl_->opt->zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(net->forward(impl_->x), impl_->y);
+    loss.backward();
+    impl_->opt->step();
+  }
+  // Wait for queued GPU work so the meter window covers it.
+  if (impl_->model->device.is_cuda()) (void)net->parameters()[0].sum().item<float>();
+}
+
+}  // namespace thor

@@ -1,0 +1,123 @@
+// LibTorch models: training, determinism, checkpoints, TorchScript export,
+// and the measurement protocol with the sim meter.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "thor/architecture.hpp"
+#include "thor/protocol.hpp"
+#include "thor/train.hpp"
+#include "thor_test_support.hpp"
+
+using namespace thor;
+
+namespace {
+Architecture small_cnn() {
+  return architecture_from_yaml_text(R"(
+input: [1, 12, 12]
+batch_size: 16
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1}
+  - relu
+  - maxpool: 2
+  - flatten
+  - linear: {out: 16}
+  - relu
+  - linear: {out: 2}
+)", "small.yaml");
+}
+}  // namespace
+
+TEST_CASE("a small CNN learns a learnable task") {
+  const Dataset train = testing::left_right_dataset(800, 12, 1);
+  const Dataset test = testing::left_right_dataset(300, 12, 2);
+  Model model(small_cnn(), 7);
+  const double before = model.accuracy(test);
+  TrainOptions o;
+  o.iterations = 300;
+  o.lr = 0.05;
+  o.record_every = 100;
+  const TrainResult r = model.train(train, o, &test);
+  const double after = model.accuracy(test);
+  REQUIRE_MESSAGE(after > 0.85, "accuracy before " << before << ", after " << after);
+  CHECK(r.curve.size() == 3);
+  CHECK(r.curve.back().accuracy > 0.8);
+  CHECK(r.curve.front().loss > r.curve.back().loss);
+}
+
+TEST_CASE("training is deterministic for a seed") {
+  const Dataset train = testing::left_right_dataset(200, 12, 3);
+  TrainOptions o;
+  o.iterations = 30;
+  set_torch_threads(1);
+  Model a(small_cnn(), 5), b(small_cnn(), 5), c(small_cnn(), 6);
+  const double la = a.train(train, o).final_loss;
+  const double lb = b.train(train, o).final_loss;
+  const double lc = c.train(train, o).final_loss;
+  CHECK(la == lb);
+  CHECK(la != lc);
+}
+
+TEST_CASE("checkpoints and TorchScript exports reproduce the model") {
+  const Dataset train = testing::left_right_dataset(400, 12, 4);
+  const Dataset test = testing::left_right_dataset(200, 12, 5);
+  Model model(small_cnn(), 3);
+  TrainOptions o;
+  o.iterations = 100;
+  model.train(train, o);
+  const double acc = model.accuracy(test);
+  testing::TempDir dir("ckpt");
+  model.save(dir.str("m.ckpt"));
+  const Model loaded = Model::load(dir.str("m.ckpt"), small_cnn());
+  CHECK(loaded.accuracy(test) == doctest::Approx(acc));
+  model.export_torchscript(dir.str("model.pt"));
+  CHECK(torchscript_accuracy(dir.str("model.pt"), test) == doctest::Approx(acc));
+  // A checkpoint of another architecture is refused, naming the file.
+  const Architecture wider = small_cnn().with_channels({8, 16});
+  CHECK_THROWS_WITH_AS(Model::load(dir.str("m.ckpt"), wider), doctest::Contains("m.ckpt"), InputError);
+  CHECK_THROWS_WITH_AS(Model::load(dir.str("missing.ckpt"), wider), doctest::Contains("missing.ckpt"), InputError);
+  // No temp files are left next to the outputs.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.is_regular_file();
+  CHECK(files == 2);
+}
+
+TEST_CASE("datasets must match the model") {
+  Model model(small_cnn(), 1);
+  const Dataset wrong = random_dataset({1, 10, 10}, 10, 2, 1);
+  CHECK_THROWS_AS(model.accuracy(wrong), InputError);
+  CHECK_THROWS_WITH_AS(check_device("cuda"), doctest::Contains("cuda"), InputError);
+  CHECK_THROWS_AS(check_device("tpu"), InputError);
+}
+
+TEST_CASE("the protocol meters repeats and restores thread settings") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  set_torch_threads(2);
+  MeasureOptions o;
+  o.iterations = 5;
+  o.warmup = 1;
+  o.repeats = 3;
+  o.threads = 1;
+  const Architecture arch = small_cnn();
+  const Measurement m = measure_training(arch, *meter, o);
+  CHECK(m.kind == EnergyKind::simulated);
+  CHECK(m.repeat_joules.size() == 3);
+  CHECK(m.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(arch)));
+  CHECK(m.cv == doctest::Approx(0.0));
+  CHECK(m.seconds_per_iteration > 0.0);
+  CHECK(torch_threads() == 2);
+  // The synthetic device is additive in layers but not proportional to FLOPs.
+  const double small = sim_joules_per_iteration(arch);
+  const double wide = sim_joules_per_iteration(arch.with_channels({8, 16}));
+  CHECK(wide > small);
+}
+
+TEST_CASE("median and the MAD outlier rule") {
+  CHECK(median({3, 1, 2}) == 2);
+  CHECK(median({4, 1, 2, 3}) == 2.5);
+  const auto keep = mad_inliers({1.0, 1.1, 0.9, 1.05, 9.0}, 3.0);
+  CHECK(keep.size() == 4);
+  CHECK(std::find(keep.begin(), keep.end(), 4u) == keep.end());
+}
