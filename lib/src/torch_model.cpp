@@ -310,11 +310,20 @@ void Model::save(const std::string& path) const {
 Model Model::load(const std::string& path, const Architecture& arch, const std::string& device) {
   auto impl = build_model_impl(arch, 0, to_device(device));
   const std::string bytes = read_file(path);
+  // Module::load replaces tensors without checking shapes: check them here.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
+  for (const auto& p : impl->net->named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
   try {
     std::istringstream in(bytes);
     torch::serialize::InputArchive archive;
     archive.load_from(in, impl->device);
     impl->net->load(archive);
+    const auto loaded = impl->net->named_parameters();
+    for (const auto& [name, sizes] : expected) {
+      if (loaded[name].sizes().vec() != sizes)
+        throw InputError(path + ": parameter '" + name + "' has shape " +
+                         c10::str(loaded[name].sizes()) + " but the architecture needs " + c10::str(sizes));
+    }
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     throw InputError(path + ": not a thor checkpoint of this architecture (" +

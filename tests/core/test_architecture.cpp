@@ -88,7 +88,7 @@ TEST_CASE("impossible architectures name the layer and the reason") {
       error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - linear: {out: 2}\n");
   CHECK(before_flatten.find("layer 1 (linear)") != std::string::npos);
   CHECK(before_flatten.find("flatten") != std::string::npos);
-  CHECK(before_flatten.find("a.yaml:5") != std::string::npos);  // the layer's line
+  CHECK(before_flatten.find("a.yaml:4") != std::string::npos);  // the layer's line
   CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 0, kernel: 3}\n  - flatten\n  - linear: {out: 2}\n")
             .find("a.yaml:3") != std::string::npos);
   CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - flatten\n")
@@ -139,13 +139,15 @@ layers:
   - relu
   - conv: {out: 8, kernel: 3, padding: 1}
   - relu
+  - conv: {out: 8, kernel: 3, padding: 1}
+  - relu
   - conv: {out: 12, kernel: 3, padding: 1}
   - relu
   - flatten
   - linear: {out: 10}
 )", "twin.yaml");
   const auto tb = split_blocks(twin);
-  REQUIRE(tb.size() == 4);
+  REQUIRE(tb.size() == 5);
   CHECK(tb[1].key == tb[2].key);
   CHECK(tb[0].key != tb[1].key);
 }

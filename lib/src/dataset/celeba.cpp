@@ -149,7 +149,8 @@ std::vector<Entry> read_attributes(const std::string& path, const std::string& p
       out.push_back({file, f[column] == "1" ? 1 : 0});
   });
   if (declared < 0 || names.empty())
-    throw InputError(path + ": too short; expected the image count on line 1 and the attribute "
+    throw InputError(path +
+                     ": too short; expected the image count on line 1 and the attribute "
                      "names on line 2");
   if (rows != declared)
     throw InputError(where(path, 1) + "says " + std::to_string(declared) +
@@ -160,17 +161,16 @@ std::vector<Entry> read_attributes(const std::string& path, const std::string& p
 }  // namespace
 
 const std::vector<std::string>& celeba_attribute_names() {
+  // clang-format off
   static const std::vector<std::string> names = {
-      "5_o_Clock_Shadow", "Arched_Eyebrows",  "Attractive",        "Bags_Under_Eyes",
-      "Bald",             "Bangs",            "Big_Lips",          "Big_Nose",
-      "Black_Hair",       "Blond_Hair",       "Blurry",            "Brown_Hair",
-      "Bushy_Eyebrows",   "Chubby",           "Double_Chin",       "Eyeglasses",
-      "Goatee",           "Gray_Hair",        "Heavy_Makeup",      "High_Cheekbones",
-      "Male",             "Mouth_Slightly_Open", "Mustache",       "Narrow_Eyes",
-      "No_Beard",         "Oval_Face",        "Pale_Skin",         "Pointy_Nose",
-      "Receding_Hairline", "Rosy_Cheeks",     "Sideburns",         "Smiling",
-      "Straight_Hair",    "Wavy_Hair",        "Wearing_Earrings",  "Wearing_Hat",
-      "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie",   "Young"};
+      "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
+      "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair",
+      "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair",
+      "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache",
+      "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
+      "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings",
+      "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young"};
+  // clang-format on
   return names;
 }
 
@@ -217,9 +217,8 @@ Dataset load_celeba(const CelebAOptions& options) {
       read_attributes(attr_path.string(), partition_path.string(), partition, options.attribute,
                       wanted, options.limit);
   if (entries.empty())
-    throw InputError(partition_path.string() + ": no image in partition " +
-                     std::to_string(wanted) + " (" +
-                     (wanted == 0 ? "train" : "test") + "); expected at least one");
+    throw InputError(partition_path.string() + ": no image in partition " + std::to_string(wanted) +
+                     " (" + (wanted == 0 ? "train" : "test") + "); expected at least one");
 
   const int channels = options.grayscale ? 1 : 3;
   const int64_t s = options.image_size;
@@ -232,15 +231,14 @@ Dataset load_celeba(const CelebAOptions& options) {
   const size_t numel = static_cast<size_t>(d.sample_numel());
   d.data.resize(entries.size() * numel);
   // Exceptions (the first bad image) propagate out of parallel_for with their type.
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, entries.size(), 8),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      for (size_t i = r.begin(); i != r.end(); ++i) {
-                        const std::string path = (image_dir / entries[i].file).string();
-                        const detail::Image img =
-                            detail::decode_image(path, read_file(path), channels);
-                        detail::crop_resize_chw(img, static_cast<int>(s), &d.data[i * numel]);
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, entries.size(), 8), [&](const tbb::blocked_range<size_t>& r) {
+        for (size_t i = r.begin(); i != r.end(); ++i) {
+          const std::string path = (image_dir / entries[i].file).string();
+          const detail::Image img = detail::decode_image(path, read_file(path), channels);
+          detail::crop_resize_chw(img, static_cast<int>(s), &d.data[i * numel]);
+        }
+      });
   return d;
 }
 

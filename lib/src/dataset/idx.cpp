@@ -66,11 +66,12 @@ std::string hex32(uint32_t v) {
 std::vector<uint64_t> parse_idx(const std::string& path, const std::vector<uint8_t>& bytes,
                                 uint32_t magic, const char* what) {
   const size_t ndims = magic & 0xff;
-  const std::string expected_magic =
-      hex32(magic) + " (IDX " + what + ": unsigned bytes, " + std::to_string(ndims) +
-      (ndims == 1 ? " dimension)" : " dimensions)");
+  const std::string expected_magic = hex32(magic) + " (IDX " + what + ": unsigned bytes, " +
+                                     std::to_string(ndims) +
+                                     (ndims == 1 ? " dimension)" : " dimensions)");
   if (bytes.size() < 4)
-    throw InputError(path + ": truncated IDX file; expected at least 4 bytes (the magic number), got " +
+    throw InputError(path +
+                     ": truncated IDX file; expected at least 4 bytes (the magic number), got " +
                      std::to_string(bytes.size()));
   const uint32_t got = be32(bytes.data());
   if (got != magic) {
@@ -107,14 +108,12 @@ std::vector<uint64_t> parse_idx(const std::string& path, const std::vector<uint8
       throw InputError(path + ": IDX header has a zero dimension (" + shape +
                        "); expected every dimension > 0");
   if (overflow || total != bytes.size()) {
-    const std::string expected =
-        overflow ? "more than 2^64" : std::to_string(total);
-    throw InputError(path + ": " +
-                     (overflow || total > bytes.size() ? "truncated IDX file"
-                                                       : "IDX file has trailing bytes") +
-                     "; expected " + expected + " bytes (" + std::to_string(header) +
-                     "-byte header + " + shape + " " + what + "), got " +
-                     std::to_string(bytes.size()));
+    const std::string expected = overflow ? "more than 2^64" : std::to_string(total);
+    throw InputError(
+        path + ": " +
+        (overflow || total > bytes.size() ? "truncated IDX file" : "IDX file has trailing bytes") +
+        "; expected " + expected + " bytes (" + std::to_string(header) + "-byte header + " + shape +
+        " " + what + "), got " + std::to_string(bytes.size()));
   }
   return dims;
 }
@@ -188,16 +187,18 @@ Dataset load_mnist_folder(const std::string& dir, Split split, int64_t limit) {
     msg += (folder / images_stem).string() + "[.gz]" + (images.empty() ? " (missing)" : " (found)");
     msg += " and " + (folder / labels_stem).string() + "[.gz]" +
            (labels.empty() ? " (missing)" : " (found)");
-    msg += "; expected the IDX files of MNIST or Fashion-MNIST there. On Debian, "
-           "`apt install dataset-fashion-mnist` puts Fashion-MNIST in ";
+    msg +=
+        "; expected the IDX files of MNIST or Fashion-MNIST there. On Debian, "
+        "`apt install dataset-fashion-mnist` puts Fashion-MNIST in ";
     msg += kFashionMnistDir;
     throw InputError(msg);
   }
-  Dataset d = load_idx_checked(images, labels, limit, 10,
-                               " (MNIST-family datasets have 10 classes)");
+  Dataset d =
+      load_idx_checked(images, labels, limit, 10, " (MNIST-family datasets have 10 classes)");
   std::string base = folder.filename().string();
   if (base.empty()) base = folder.parent_path().filename().string();  // "dir/" form
-  d.name = (base.empty() ? std::string("mnist") : base) + (split == Split::train ? "/train" : "/test");
+  d.name =
+      (base.empty() ? std::string("mnist") : base) + (split == Split::train ? "/train" : "/test");
   return d;
 }
 

@@ -54,7 +54,8 @@ class BatteryMeter final : public SampledPowerMeter {
     dir_ = base + "/" + name_;
     if (!exists(dir_ + "/power_now") &&
         !(exists(dir_ + "/current_now") && exists(dir_ + "/voltage_now")))
-      throw SensorError("battery: " + dir_ + " has neither power_now nor current_now and voltage_now");
+      throw SensorError("battery: " + dir_ +
+                        " has neither power_now nor current_now and voltage_now");
     use_power_now_ = exists(dir_ + "/power_now");  // confirmed by prepare()
   }
 

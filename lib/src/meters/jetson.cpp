@@ -26,10 +26,10 @@ namespace {
 
 struct Rail {
   std::string label;
-  bool hwmon = false;       // false: iio power file (mW); true: hwmon mV and mA files
-  std::string power_path;   // iio
-  std::string volt_path;    // hwmon
-  std::string curr_path;    // hwmon
+  bool hwmon = false;      // false: iio power file (mW); true: hwmon mV and mA files
+  std::string power_path;  // iio
+  std::string volt_path;   // hwmon
+  std::string curr_path;   // hwmon
 };
 
 std::string upper(std::string s) {
@@ -50,7 +50,8 @@ std::vector<int> channels(const std::string& dir, const std::string& prefix,
         f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     const std::string mid = f.substr(prefix.size(), f.size() - prefix.size() - suffix.size());
-    if (!std::all_of(mid.begin(), mid.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    if (!std::all_of(mid.begin(), mid.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       continue;
     out.push_back(std::stoi(mid));
   }

@@ -96,8 +96,7 @@ class NvmlMeter final : public EnergyMeter {
   template <class F>
   F symbol(const char* sym) {
     void* p = ::dlsym(handle_, sym);
-    if (!p)
-      throw SensorError("nvml: " + library_ + " has no symbol " + sym + " (driver too old?)");
+    if (!p) throw SensorError("nvml: " + library_ + " has no symbol " + sym + " (driver too old?)");
     return reinterpret_cast<F>(p);
   }
 

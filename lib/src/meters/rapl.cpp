@@ -83,13 +83,15 @@ class RaplMeter final : public EnergyMeter {
         msg += "; skipped:";
         for (const auto& s : skipped) msg += " " + s;
       }
-      msg += "; this machine has no RAPL powercap interface (VM, non-x86, or the intel_rapl_common "
-             "module is not loaded)";
+      msg +=
+          "; this machine has no RAPL powercap interface (VM, non-x86, or the intel_rapl_common "
+          "module is not loaded)";
       throw SensorError(msg);
     }
   }
 
-  ~RaplMeter() override = default;
+  // The sampling thread uses the members below sampler_: join it first.
+  ~RaplMeter() override { sampler_.cancel(); }
 
   std::string name() const override { return "rapl"; }
   EnergyKind kind() const override { return EnergyKind::measured; }
@@ -103,7 +105,7 @@ class RaplMeter final : public EnergyMeter {
   }
 
   void start() override {
-    if (sampler_.running()) sampler_.stop();
+    sampler_.cancel();  // a window left open is dropped
     first_ = true;
     sampler_.start(kRaplSamplePeriodS, [this](PeriodicSampler::Clock::time_point t) { tick(t); });
   }

@@ -12,9 +12,12 @@ namespace thor {
 
 std::string to_string(EnergyKind kind) {
   switch (kind) {
-    case EnergyKind::measured: return "measured";
-    case EnergyKind::modelled: return "modelled";
-    case EnergyKind::simulated: return "simulated";
+    case EnergyKind::measured:
+      return "measured";
+    case EnergyKind::modelled:
+      return "modelled";
+    case EnergyKind::simulated:
+      return "simulated";
   }
   return "unknown";
 }

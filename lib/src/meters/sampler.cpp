@@ -11,8 +11,8 @@ PeriodicSampler::~PeriodicSampler() { halt(); }
 void PeriodicSampler::start(double period_s, Tick tick) {
   if (running()) throw std::logic_error("meter sampler: start() while already running");
   tick_ = std::move(tick);
-  period_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(period_s));
+  period_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(period_s));
   if (period_.count() <= 0) period_ = std::chrono::nanoseconds(1);
   error_ = nullptr;
   stop_requested_ = false;
@@ -81,8 +81,7 @@ std::pair<double, double> PowerIntegrator::stop() {
 }
 
 void SampledPowerMeter::start() {
-  if (open_) integrator_.stop();
-  open_ = false;
+  stop_sampling();  // a window left open is dropped
   prepare();
   integrator_.start(period_s_, [this] { return read_watts(); });
   open_ = true;

@@ -82,7 +82,8 @@ std::int64_t parse_int(const std::string& path, const std::string& text) {
 
 std::uint64_t parse_uint(const std::string& path, const std::string& text) {
   const std::string t = trimmed(text);
-  if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) throw not_an_integer(path, text);
+  if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0])))
+    throw not_an_integer(path, text);
   errno = 0;
   char* end = nullptr;
   const unsigned long long v = std::strtoull(t.c_str(), &end, 10);

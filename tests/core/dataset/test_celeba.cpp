@@ -114,7 +114,8 @@ TEST_CASE("load_celeba loads splits, labels, sizes and channels") {
   int n_male = 0, n_other = 0;
   for (int64_t i = 0; i < train.size(); ++i) {
     const float* s = &train.data[i * train.sample_numel()];
-    const double center = s[32 * 64 + 32] + s[64 * 64 + 32 * 64 + 32] + s[2 * 64 * 64 + 32 * 64 + 32];
+    const double center =
+        s[32 * 64 + 32] + s[64 * 64 + 32 * 64 + 32] + s[2 * 64 * 64 + 32 * 64 + 32];
     (train.labels[i] ? male : other) += center;
     ++(train.labels[i] ? n_male : n_other);
   }

@@ -74,11 +74,12 @@ TEST_CASE("load_idx reads plain and gzipped IDX files") {
     check_small(thor::load_idx(dir / "img", dir / "lbl", 100), 5);
   }
   SUBCASE("limit 0 is an error") {
-    CHECK(input_error_of([&] { thor::load_idx(dir / "img", dir / "lbl", 0); })
-              .find("limit = 0") != std::string::npos);
+    CHECK(input_error_of([&] { thor::load_idx(dir / "img", dir / "lbl", 0); }).find("limit = 0") !=
+          std::string::npos);
   }
   SUBCASE("pixel values span [0, 1]") {
-    write_bytes(dir / "img2", be32(0x803) + be32(1) + be32(1) + be32(2) + std::string("\x00\xff", 2));
+    write_bytes(dir / "img2",
+                be32(0x803) + be32(1) + be32(1) + be32(2) + std::string("\x00\xff", 2));
     write_bytes(dir / "lbl2", idx_labels({4}));
     const auto d = thor::load_idx(dir / "img2", dir / "lbl2");
     CHECK(d.data == std::vector<float>{0.f, 1.f});
@@ -97,10 +98,12 @@ TEST_CASE("load_idx errors name the file and what was expected") {
   write_bytes(dir / "lbl", idx_labels(kLabels));
 
   SUBCASE("missing file") {
-    const std::string msg = input_error_of([&] { thor::load_idx(dir / "nope-images", dir / "lbl"); });
+    const std::string msg =
+        input_error_of([&] { thor::load_idx(dir / "nope-images", dir / "lbl"); });
     CHECK(msg.rfind(dir / "nope-images", 0) == 0);
     CHECK(msg.find("no such file") != std::string::npos);
-    const std::string msg2 = input_error_of([&] { thor::load_idx(dir / "img", dir / "nope-labels"); });
+    const std::string msg2 =
+        input_error_of([&] { thor::load_idx(dir / "img", dir / "nope-labels"); });
     CHECK(msg2.find("nope-labels") != std::string::npos);
   }
   SUBCASE("truncated plain file") {

@@ -25,10 +25,10 @@ std::vector<float> resize(const thor::detail::Image& img, int size) {
 
 TEST_CASE("crop_resize_chw averages areas") {
   SUBCASE("4x4 to 2x2 is the mean of each 2x2 block") {
-    const auto out = resize(gray(4, 4, {0, 2, 4, 6,  //
-                                        2, 4, 6, 8,  //
-                                        10, 10, 20, 20,
-                                        10, 10, 20, 20}),
+    const auto out = resize(gray(4, 4,
+                                 {0, 2, 4, 6,  //
+                                  2, 4, 6, 8,  //
+                                  10, 10, 20, 20, 10, 10, 20, 20}),
                             2);
     CHECK(out[0] == doctest::Approx(2.f / 255));
     CHECK(out[1] == doctest::Approx(6.f / 255));

@@ -23,8 +23,8 @@ class FakeSysfs {
     static std::atomic<int> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
     root_ = std::filesystem::temp_directory_path() /
-            ("thor-fake-sysfs-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++) + "-" + std::to_string(stamp));
+            ("thor-fake-sysfs-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+             "-" + std::to_string(stamp));
     std::filesystem::create_directories(root_);
   }
   ~FakeSysfs() {
@@ -64,7 +64,9 @@ class FakeSysfs {
     std::filesystem::create_directories(p.parent_path());
     std::filesystem::create_symlink(target, p);
   }
-  void remove(const std::string& sysfs_path) const { std::filesystem::remove_all(path(sysfs_path)); }
+  void remove(const std::string& sysfs_path) const {
+    std::filesystem::remove_all(path(sysfs_path));
+  }
 
   /// Meter options reading this tree; nvml pointed at a library that does
   /// not exist so that a GPU on the test machine does not leak in.

@@ -62,8 +62,8 @@ TEST_CASE("rapl counts package zones only, as the counters move") {
   meter->start();
   set_energy(fs, "intel-rapl:0", 1000000 + 2500000);
   set_energy(fs, "intel-rapl:1", 5000000 + 1000000);
-  set_energy(fs, "intel-rapl:0:0", 700000 + 9000000);    // must not count
-  set_energy(fs, "intel-rapl:1:0", 90000 + 9000000);     // must not count
+  set_energy(fs, "intel-rapl:0:0", 700000 + 9000000);      // must not count
+  set_energy(fs, "intel-rapl:1:0", 90000 + 9000000);       // must not count
   set_energy(fs, "intel-rapl-mmio:0", 1000000 + 2500000);  // duplicate: must not count
   const thor::EnergyReading r = meter->stop();
   CHECK(r.joules == doctest::Approx(3.5).epsilon(1e-12));
@@ -109,9 +109,9 @@ TEST_CASE("rapl's sampling thread counts movement beyond one wrap in a long wind
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto r = meter->stop();
-  REQUIRE_MESSAGE(r.joules == doctest::Approx(1.8).epsilon(1e-9),
-                  "the sampler should have read the counter between the steps; seconds = "
-                      << r.seconds);
+  REQUIRE_MESSAGE(
+      r.joules == doctest::Approx(1.8).epsilon(1e-9),
+      "the sampler should have read the counter between the steps; seconds = " << r.seconds);
 }
 
 TEST_CASE("rapl skips the psys platform zone, which contains the packages") {

@@ -95,8 +95,8 @@ TEST_CASE("nvml on a real GPU (only with THOR_TEST_NVML=1)") {
   MESSAGE("idle GPU: " << r.joules << " J in " << r.seconds << " s = " << r.joules / r.seconds
                        << " W");
   CHECK(r.kind == thor::EnergyKind::measured);
-  CHECK(r.joules > 0.0);                   // an idle datacentre GPU draws tens of watts
-  CHECK(r.joules / r.seconds < 2000.0);   // and no GPU draws kilowatts
+  CHECK(r.joules > 0.0);                 // an idle datacentre GPU draws tens of watts
+  CHECK(r.joules / r.seconds < 2000.0);  // and no GPU draws kilowatts
 }
 
 TEST_CASE("registry: builtin names, idempotent registration, unknown names") {

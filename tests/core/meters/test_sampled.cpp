@@ -176,7 +176,9 @@ TEST_CASE("battery chooses by name") {
   battery(fs, "BAT0", 1000000, 12000000);
   battery(fs, "BAT1", 500000, 12000000);
   auto opts = fs.options();
-  SUBCASE("the first battery by default") { check_constant_power(*thor::make_meter("battery", opts), 12.0); }
+  SUBCASE("the first battery by default") {
+    check_constant_power(*thor::make_meter("battery", opts), 12.0);
+  }
   SUBCASE("a named one") {
     opts.battery_name = "BAT1";
     check_constant_power(*thor::make_meter("battery", opts), 6.0);

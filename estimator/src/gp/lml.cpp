@@ -1,0 +1,83 @@
+#include "lml.hpp"
+
+#include <cmath>
+
+#include "factor.hpp"
+#include "small_buffer.hpp"
+#include "thor/gp/cholesky.hpp"
+
+namespace thor::gp::detail {
+
+namespace {
+constexpr double kLog2Pi = 1.8378770664093453;
+}
+
+LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean,
+                           const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool learn_noise,
+                           double fixed_noise, double jitter_min, double jitter_max)
+    : kernel_(kernel.clone()),
+      mean_(mean.clone()),
+      X_(X),
+      y_(y),
+      learn_noise_(learn_noise),
+      fixed_noise_(fixed_noise),
+      jitter_min_(jitter_min),
+      jitter_max_(jitter_max),
+      pk_(kernel.num_params()),
+      pm_(mean.num_params()) {
+  const Eigen::Index n = X.rows();
+  base_.resize(n, n);
+  work_.resize(n, n);
+  W_.resize(n, n);
+  llt_ = Eigen::LLT<Eigen::MatrixXd>(n);
+  r_.resize(n);
+  alpha_.resize(n);
+  mgrad_.resize(pm_);
+}
+
+double LmlEvaluator::evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                              Eigen::VectorXd* grad) {
+  const Eigen::Index n = X_.rows();
+  kernel_->set_log_params(theta.head(pk_));
+  const double noise = learn_noise_ ? std::exp(theta[pk_]) : fixed_noise_;
+  if (pm_ > 0) mean_->set_params(theta.tail(pm_));
+
+  kernel_->gram(X_, base_);
+  base_.diagonal().array() += noise;
+  factor_with_jitter(base_, work_, llt_, true, 0.0, jitter_min_, jitter_max_);
+
+  mean_->eval_batch(X_, r_);
+  r_ = y_ - r_;
+  alpha_ = r_;
+  llt_.solveInPlace(alpha_);
+  const double half_logdet = llt_.matrixLLT().diagonal().array().log().sum();
+  const double lml = -0.5 * r_.dot(alpha_) - half_logdet - 0.5 * static_cast<double>(n) * kLog2Pi;
+  if (!std::isfinite(lml))
+    throw NumericalError("gp: log marginal likelihood is not finite at these hyperparameters");
+  if (grad == nullptr) return lml;
+
+  // dLML/dtheta = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta)
+  grad->setZero(size());
+  W_.setIdentity();
+  llt_.solveInPlace(W_);
+  W_ *= -1.0;
+  W_.noalias() += alpha_ * alpha_.transpose();
+  kernel_->gram_gradient_contract(X_, W_, grad->data());
+  grad->head(pk_) *= 0.5;
+  if (learn_noise_) (*grad)[pk_] = 0.5 * noise * W_.trace();
+  if (pm_ > 0) {
+    // dLML/dbeta = alpha^T dm/dbeta
+    SmallBuffer<16> x(static_cast<std::size_t>(X_.cols()));
+    SmallBuffer<16> g(static_cast<std::size_t>(pm_));
+    mgrad_.setZero();
+    for (Eigen::Index i = 0; i < n; ++i) {
+      for (Eigen::Index d = 0; d < X_.cols(); ++d) x[d] = X_(i, d);
+      mean_->gradient(x.data(), g.data());
+      for (int p = 0; p < pm_; ++p) mgrad_[p] += alpha_[i] * g[p];
+    }
+    grad->tail(pm_) = mgrad_;
+  }
+  return lml;
+}
+
+}  // namespace thor::gp::detail
