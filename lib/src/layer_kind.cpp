@@ -88,9 +88,13 @@ std::vector<LayerBlock> split_blocks(const Architecture& arch) {
 
     std::ostringstream key;
     key << to_string(blk.role) << ":";
+    // flatten costs nothing and only moves between neighbouring blocks, so it
+    // is left out of keys; the next block's "f" marks a flattened input.
+    bool first_token = true;
     for (size_t i = blk.first; i <= blk.last; ++i) {
-      if (i > blk.first) key << "+";
-      key << layer_token(arch.layers[i]);
+      if (arch.layers[i].type == LayerType::flatten) continue;
+      key << (first_token ? "" : "+") << layer_token(arch.layers[i]);
+      first_token = false;
     }
     key << ":in";
     if (blk.in_structured.size() == 3)

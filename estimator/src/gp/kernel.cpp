@@ -214,6 +214,9 @@ StationaryKernel<Profile>::StationaryKernel(int input_dim, const KernelSettings&
   length_scale_ = Eigen::VectorXd::Constant(dim_, settings.length_scale);
   inv_length_scale_ = length_scale_.cwiseInverse();
   signal_variance_ = settings.signal_variance;
+  log_params_.resize(dim_ + 1);
+  log_params_.head(dim_).setConstant(std::log(settings.length_scale));
+  log_params_[dim_] = std::log(settings.signal_variance);
 }
 
 template <class Profile>
@@ -226,10 +229,7 @@ std::vector<std::string> StationaryKernel<Profile>::param_names() const {
 
 template <class Profile>
 Eigen::VectorXd StationaryKernel<Profile>::log_params() const {
-  Eigen::VectorXd p(dim_ + 1);
-  p.head(dim_) = length_scale_.array().log().matrix();
-  p[dim_] = std::log(signal_variance_);
-  return p;
+  return log_params_;
 }
 
 template <class Profile>
@@ -237,6 +237,7 @@ void StationaryKernel<Profile>::set_log_params(const Eigen::Ref<const Eigen::Vec
   if (p.size() != dim_ + 1)
     throw InputError("gp: kernel " + name() + ": expected " + std::to_string(dim_ + 1) +
                      " log-parameters, got " + std::to_string(p.size()));
+  log_params_ = p;
   for (int d = 0; d < dim_; ++d) {
     length_scale_[d] = std::exp(p[d]);
     inv_length_scale_[d] = 1.0 / length_scale_[d];
@@ -263,6 +264,7 @@ Eigen::VectorXd StationaryKernel<Profile>::log_upper_bounds() const {
 template <class Profile>
 std::unique_ptr<Kernel> StationaryKernel<Profile>::clone() const {
   auto k = std::make_unique<StationaryKernel<Profile>>(dim_, settings_);
+  k->log_params_ = log_params_;
   k->length_scale_ = length_scale_;
   k->inv_length_scale_ = inv_length_scale_;
   k->signal_variance_ = signal_variance_;

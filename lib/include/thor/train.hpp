@@ -94,6 +94,13 @@ class Model {
 /// any module mapping [N, ...] to class scores) on up to `max_samples`.
 double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples = -1);
 
+/// Reads the layer sequence of a TorchScript module: its submodules in
+/// order, mapping Conv2d, Linear, BatchNorm1d/2d, ReLU, MaxPool2d,
+/// AvgPool2d, Flatten and Dropout (by class name) to an Architecture. A
+/// module it cannot map is an InputError naming the module.
+Architecture architecture_from_torchscript(const std::string& path, const std::vector<int64_t>& input_shape,
+                                          int64_t batch_size);
+
 /// A tight training loop on one fixed random batch of the architecture's
 /// shape: what the measurement protocol and the profiler time.
 class TrainingSession {

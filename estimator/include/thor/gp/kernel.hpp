@@ -166,6 +166,7 @@ class StationaryKernel final : public Kernel {
 
  private:
   int dim_;
+  Eigen::VectorXd log_params_;  // kept as given, so log_params() round-trips exactly
   Eigen::VectorXd length_scale_;
   Eigen::VectorXd inv_length_scale_;
   double signal_variance_;

@@ -1,0 +1,66 @@
+#pragma once
+/// \file
+/// Guided layer-wise profiling (paper sections 3.2-3.3). For every LayerKind
+/// an architecture needs, the profiler trains small variant networks:
+///   output kinds on 1-layer networks (the layer alone, on data of its input shape),
+///   input kinds on 2-layer networks (+ an output layer; eq. 1 subtracts it),
+///   hidden kinds on 3-layer networks (an input layer + it + an output layer;
+///   eq. 2 subtracts both),
+/// where the companion layers are themselves kinds profiled first (the
+/// architecture's own input block when shapes allow, else a 1x1 conv or a
+/// linear "adapter"). Each kind starts at the corners of its channel range,
+/// then measures where its GP is least certain, until a stop rule holds.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "thor/architecture.hpp"
+#include "thor/meter.hpp"
+#include "thor/profile.hpp"
+#include "thor/protocol.hpp"
+#include "thor/recipe.hpp"
+
+namespace thor {
+
+/// A kind to profile and how to build its variant networks.
+struct KindPlan {
+  std::string key;
+  BlockRole role = BlockRole::output;
+  std::vector<int64_t> lower, upper;  ///< channel range per feature
+  /// Builds the variant network for the given features.
+  std::function<Architecture(const std::vector<int64_t>&)> variant;
+  /// Index of the profiled block inside the variant's blocks.
+  size_t target_block = 0;
+};
+
+/// The kinds an architecture set needs, in profiling order (output kinds,
+/// then input kinds, then hidden kinds). Channel ranges span 1 up to the
+/// largest count seen (or `upper_override` when > 0).
+std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t channel_lower = 1);
+
+struct ProfilerOptions {
+  int max_points = 10;           ///< per 1-D kind (stop rule 1); 2-D kinds get 1.5x
+  double std_fraction = 0.05;    ///< stop when max predictive std < this x mean measured value
+  double time_budget_s = 0.0;    ///< 0: none; past it, kinds keep only their starting points
+  int64_t channel_lower = 1;     ///< lower end of every channel range
+  MeasureOptions measure;        ///< the protocol for every variant
+  std::string journal_path;      ///< append-only log of measurements; resume source
+  bool progress = true;          ///< progress on stderr (a bar on a terminal, lines otherwise)
+  gp::Options gp;                ///< GP settings for every kind
+  void validate() const;
+};
+
+/// The recipe's `profile:` section as ProfilerOptions.
+ProfilerOptions profiler_options(const Recipe& recipe);
+
+/// Runs guided profiling for `architectures` with `meter` and returns the
+/// profile. Measurements already in the journal (same variant) are reused
+/// instead of measured again, so an interrupted run resumes.
+DeviceProfile run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
+                           const MeterOptions& meter_options, const ProfilerOptions& options);
+
+/// Refits every kind's GP from its points (e.g. after editing a profile).
+void refit_kind(KindModel& kind, const gp::Options& options);
+
+}  // namespace thor

@@ -1,0 +1,172 @@
+#include "thor/estimator.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+namespace thor {
+
+void EstimatorOptions::validate() const {
+  if (threads < 0) throw InputError("estimator.threads = " + std::to_string(threads) + ": expected >= 0");
+}
+
+std::string EstimateResult::one_line() const {
+  std::ostringstream s;
+  s << std::setprecision(4) << joules_per_iteration << " J/iter ± " << std << " (" << layers.size() << " blocks)";
+  return s.str();
+}
+
+std::string EstimateResult::full_report() const {
+  std::ostringstream s;
+  s << std::left << std::setw(6) << "block" << std::setw(8) << "role" << std::setw(14) << "features"
+    << std::right << std::setw(12) << "J/iter" << std::setw(12) << "std" << "  kind\n";
+  for (const auto& l : layers) {
+    std::string f;
+    for (size_t i = 0; i < l.features.size(); ++i) f += (i ? "," : "") + std::to_string(static_cast<int64_t>(l.features[i]));
+    s << std::left << std::setw(6) << l.block << std::setw(8) << to_string(l.role) << std::setw(14) << f << std::right
+      << std::setw(12) << std::setprecision(4) << l.joules << std::setw(12) << l.std << "  " << l.key
+      << (l.fallback ? "  [FLOPs fallback]" : "") << "\n";
+  }
+  s << "total " << one_line() << "\n";
+  return s.str();
+}
+
+Estimator::Estimator(DeviceProfile profile, EstimatorOptions options)
+    : profile_(std::move(profile)), options_(options) {
+  options_.validate();
+  for (auto& [key, kind] : profile_.kinds)
+    if (!kind.gp) throw InputError("profile: kind '" + key + "' has no fitted GP");
+}
+
+double Estimator::flops_estimate(const Architecture& arch) const { return profile_.flops.predict(arch.train_flops()); }
+
+EstimateResult Estimator::estimate(const Architecture& arch) const {
+  const auto blocks = split_blocks(arch);
+  const auto infos = arch.infer();
+  EstimateResult r;
+  r.flops = arch.train_flops();
+  r.flops_joules = profile_.flops.predict(r.flops);
+  double var = 0.0;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const auto& blk = blocks[b];
+    LayerEstimate le;
+    le.block = b;
+    le.key = blk.key;
+    le.role = blk.role;
+    le.features = blk.features;
+    for (size_t i = blk.first; i <= blk.last; ++i) le.flops += infos[i].train_flops;
+    auto it = profile_.kinds.find(blk.key);
+    if (it == profile_.kinds.end()) {
+      if (!options_.flops_fallback)
+        throw InputError("estimate: the profile has no model for layer kind '" + blk.key + "' (block " +
+                         std::to_string(b) + "); profile this architecture, or use the FLOPs fallback");
+      le.fallback = true;
+      le.joules = profile_.flops.a * le.flops;
+      le.std = 0.0;
+      r.status = EstimateStatus::missing_kind;
+      r.message += (r.message.empty() ? "FLOPs fallback for: " : ", ") + blk.key;
+    } else {
+      const auto p = it->second.predict(blk.features);
+      le.joules = p.mean;
+      le.std = p.std();
+    }
+    r.joules_per_iteration += le.joules;
+    var += le.std * le.std;
+    r.layers.push_back(std::move(le));
+  }
+  if (r.status == EstimateStatus::missing_kind) r.joules_per_iteration += profile_.flops.b;
+  r.std = std::sqrt(var);
+  return r;
+}
+
+std::vector<EstimateResult> Estimator::estimate_batch(const std::vector<Architecture>& archs) const {
+  std::vector<EstimateResult> out(archs.size());
+  tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, archs.size()), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i != r.end(); ++i) out[i] = estimate(archs[i]);
+    });
+  });
+  return out;
+}
+
+EstimatePlan Estimator::plan(const Architecture& arch) const {
+  const auto blocks = split_blocks(arch);
+  EstimatePlan p;
+  p.n_params_ = blocks.size();
+  p.data_channels_ = arch.input[0];
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    auto it = profile_.kinds.find(blocks[b].key);
+    if (it == profile_.kinds.end())
+      throw InputError("estimate: the profile has no model for layer kind '" + blocks[b].key + "'");
+    EstimatePlan::Term t;
+    t.kind = &it->second;
+    t.role = blocks[b].role;
+    t.c_in = b == 0 ? -1 : static_cast<int>(b) - 1;
+    t.c_out = b + 1 == blocks.size() ? -1 : static_cast<int>(b);
+    p.terms_.push_back(t);
+  }
+  return p;
+}
+
+namespace {
+// Features of a term from the channel vector (see block_features()).
+inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, const int64_t* ch, int64_t data_c, double* x) {
+  const double c_in = c_in_idx < 0 ? static_cast<double>(data_c) : static_cast<double>(ch[c_in_idx]);
+  switch (role) {
+    case BlockRole::input:
+      x[0] = static_cast<double>(ch[c_out_idx]);
+      return 1;
+    case BlockRole::output:
+      x[0] = c_in;
+      return 1;
+    case BlockRole::hidden:
+      x[0] = c_in;
+      x[1] = static_cast<double>(ch[c_out_idx]);
+      return 2;
+  }
+  return 0;
+}
+}  // namespace
+
+double EstimatePlan::mean(const int64_t* channels) const {
+  double total = 0.0;
+  double x[2];
+  for (const auto& t : terms_) {
+    const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
+    total += t.kind->gp->predict_mean(Eigen::Map<const Eigen::VectorXd>(x, d));
+  }
+  return total;
+}
+
+gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
+  gp::Prediction total;
+  double x[2];
+  for (const auto& t : terms_) {
+    const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
+    const auto p = t.kind->gp->predict(Eigen::Map<const Eigen::VectorXd>(x, d));
+    total.mean += p.mean;
+    total.variance += p.variance;
+  }
+  return total;
+}
+
+std::vector<double> Estimator::mean_batch(const EstimatePlan& plan, const std::vector<int64_t>& channels) const {
+  const size_t k = std::max<size_t>(1, plan.num_channels());
+  const size_t n = channels.size() / k;
+  std::vector<double> out(n);
+  tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i != r.end(); ++i) out[i] = plan.mean(channels.data() + i * k);
+    });
+  });
+  return out;
+}
+
+}  // namespace thor

@@ -1,0 +1,724 @@
+#include "thor/gp/gp.hpp"
+
+#include <LBFGSB.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+
+#include "factor.hpp"
+#include "lml.hpp"
+#include "parallel.hpp"
+#include "small_buffer.hpp"
+#include "thor/error.hpp"
+
+namespace thor::gp {
+
+namespace {
+
+using detail::SmallBuffer;
+constexpr double kLog2Pi = 1.8378770664093453;
+constexpr std::size_t kStackDim = 16;
+constexpr std::size_t kStackPoints = 512;
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+void require_positive(const char* field, double v) {
+  if (!(v > 0.0) || !std::isfinite(v))
+    throw InputError(std::string("gp: Options.") + field + " = " + fmt(v) +
+                     ": must be a positive finite number");
+}
+
+void require_order(const char* lo_name, double lo, const char* hi_name, double hi) {
+  if (lo > hi)
+    throw InputError(std::string("gp: Options.") + lo_name + " = " + fmt(lo) +
+                     ": must not exceed Options." + hi_name + " = " + fmt(hi));
+}
+
+void require_in(const char* field, double v, double lo, const char* lo_name, double hi,
+                const char* hi_name) {
+  if (v < lo || v > hi)
+    throw InputError(std::string("gp: Options.") + field + " = " + fmt(v) +
+                     ": must lie within [Options." + lo_name + ", Options." + hi_name + "] = [" +
+                     fmt(lo) + ", " + fmt(hi) + "]");
+}
+
+// Deterministic per-restart random numbers, the same on every platform.
+class SplitMix64 {
+ public:
+  SplitMix64(std::uint64_t seed, std::uint64_t stream)
+      : state_(seed ^ (0x9E3779B97F4A7C15ull * (stream + 1))) {
+    next();
+  }
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+ private:
+  std::uint64_t state_;
+};
+
+enum class RestartStatus { kConverged, kIterationLimit, kLineSearchStop, kFailed };
+
+struct RestartOutcome {
+  RestartStatus status = RestartStatus::kFailed;
+  Eigen::VectorXd theta;
+  double lml = -std::numeric_limits<double>::infinity();
+  int iterations = 0;
+  int evaluations = 0;
+  std::string error;
+};
+
+// -LML for LBFGSpp; remembers the best point evaluated so that a line-search
+// failure still leaves a usable result.
+struct NegativeLml {
+  detail::LmlEvaluator* evaluator;
+  RestartOutcome* outcome;
+  Eigen::VectorXd grad;
+  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& g) {
+    const double lml = evaluator->evaluate(theta, &grad);
+    ++outcome->evaluations;
+    if (!grad.allFinite())
+      throw NumericalError("gp: likelihood gradient is not finite at these hyperparameters");
+    g = -grad;
+    if (lml > outcome->lml) {
+      outcome->lml = lml;
+      outcome->theta = theta;
+    }
+    return -lml;
+  }
+};
+
+void check_finite_matrix(const char* where, const Eigen::Ref<const Eigen::MatrixXd>& X) {
+  if (X.allFinite()) return;
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    for (Eigen::Index d = 0; d < X.cols(); ++d)
+      if (!std::isfinite(X(i, d)))
+        throw InputError(std::string("gp: ") + where + ": input row " + std::to_string(i) +
+                         ", column " + std::to_string(d) + " is " + fmt(X(i, d)) +
+                         "; inputs must be finite");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Options, results
+
+void Options::validate() const {
+  if (kernel.empty()) throw InputError("gp: Options.kernel is empty: name a registered kernel");
+  if (mean.empty()) throw InputError("gp: Options.mean is empty: name a registered mean");
+  require_positive("initial_length_scale", initial_length_scale);
+  require_positive("length_scale_lower", length_scale_lower);
+  require_positive("length_scale_upper", length_scale_upper);
+  require_order("length_scale_lower", length_scale_lower, "length_scale_upper", length_scale_upper);
+  require_in("initial_length_scale", initial_length_scale, length_scale_lower,
+             "length_scale_lower", length_scale_upper, "length_scale_upper");
+  require_positive("initial_signal_variance", initial_signal_variance);
+  require_positive("signal_variance_lower", signal_variance_lower);
+  require_positive("signal_variance_upper", signal_variance_upper);
+  require_order("signal_variance_lower", signal_variance_lower, "signal_variance_upper",
+                signal_variance_upper);
+  require_in("initial_signal_variance", initial_signal_variance, signal_variance_lower,
+             "signal_variance_lower", signal_variance_upper, "signal_variance_upper");
+  require_positive("initial_noise_variance", initial_noise_variance);
+  require_positive("noise_variance_lower", noise_variance_lower);
+  require_positive("noise_variance_upper", noise_variance_upper);
+  require_order("noise_variance_lower", noise_variance_lower, "noise_variance_upper",
+                noise_variance_upper);
+  if (learn_noise)
+    require_in("initial_noise_variance", initial_noise_variance, noise_variance_lower,
+               "noise_variance_lower", noise_variance_upper, "noise_variance_upper");
+  require_positive("mean_param_bound", mean_param_bound);
+  if (restarts < 1)
+    throw InputError("gp: Options.restarts = " + std::to_string(restarts) + ": must be >= 1");
+  if (threads < 0)
+    throw InputError("gp: Options.threads = " + std::to_string(threads) +
+                     ": must be >= 0 (0 = all cores)");
+  if (max_iterations < 1)
+    throw InputError("gp: Options.max_iterations = " + std::to_string(max_iterations) +
+                     ": must be >= 1");
+  require_positive("gradient_tolerance", gradient_tolerance);
+  if (!(objective_tolerance >= 0.0) || !std::isfinite(objective_tolerance))
+    throw InputError("gp: Options.objective_tolerance = " + fmt(objective_tolerance) +
+                     ": must be a finite number >= 0");
+  if (!(restart_log_width >= 0.0) || !std::isfinite(restart_log_width))
+    throw InputError("gp: Options.restart_log_width = " + fmt(restart_log_width) +
+                     ": must be a finite number >= 0");
+  require_positive("jitter_min_relative", jitter_min_relative);
+  require_positive("jitter_max_relative", jitter_max_relative);
+  require_order("jitter_min_relative", jitter_min_relative, "jitter_max_relative",
+                jitter_max_relative);
+}
+
+KernelSettings Options::kernel_settings() const {
+  KernelSettings s;
+  s.length_scale = initial_length_scale;
+  s.signal_variance = initial_signal_variance;
+  s.length_scale_lower = length_scale_lower;
+  s.length_scale_upper = length_scale_upper;
+  s.signal_variance_lower = signal_variance_lower;
+  s.signal_variance_upper = signal_variance_upper;
+  return s;
+}
+
+const char* to_string(FitStatus status) {
+  switch (status) {
+    case FitStatus::kConverged:
+      return "converged";
+    case FitStatus::kIterationLimit:
+      return "iteration_limit";
+    case FitStatus::kSkipped:
+      return "skipped";
+    case FitStatus::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::string FitResult::one_line() const {
+  std::ostringstream s;
+  s << "gp fit: " << to_string(status) << ", log marginal likelihood " << log_marginal_likelihood
+    << ", restarts " << restarts_used << " used / " << restarts_failed << " failed, "
+    << seconds * 1e3 << " ms";
+  return s.str();
+}
+
+std::string FitResult::full_report() const {
+  std::ostringstream s;
+  s << "status:                  " << to_string(status) << "\n"
+    << "message:                 " << message << "\n"
+    << "log marginal likelihood: " << log_marginal_likelihood << "\n"
+    << "restarts used:           " << restarts_used << "\n"
+    << "restarts failed:         " << restarts_failed << "\n"
+    << "best restart:            " << best_restart << "\n"
+    << "iterations:              " << iterations << "\n"
+    << "evaluations:             " << evaluations << "\n"
+    << "seconds:                 " << seconds << "\n";
+  return s.str();
+}
+
+double Prediction::std() const { return std::sqrt(std::max(variance, 0.0)); }
+
+// ---------------------------------------------------------------------------
+// GaussianProcess: construction
+
+GaussianProcess::GaussianProcess(Options options) : options_(std::move(options)) {
+  options_.validate();
+  register_builtin_kernels();
+  register_builtin_means();
+  noise_variance_ = options_.initial_noise_variance;
+}
+
+GaussianProcess::GaussianProcess(std::unique_ptr<Kernel> kernel, std::unique_ptr<MeanFunction> mean,
+                                 Options options)
+    : options_(std::move(options)) {
+  if (!kernel) throw InputError("gp: GaussianProcess: kernel is null");
+  if (!mean) mean = std::make_unique<ZeroMean>(kernel->input_dim());
+  if (mean->input_dim() != kernel->input_dim())
+    throw InputError("gp: GaussianProcess: mean input_dim " + std::to_string(mean->input_dim()) +
+                     " differs from kernel input_dim " + std::to_string(kernel->input_dim()));
+  options_.kernel = kernel->name();
+  options_.mean = mean->name();
+  options_.validate();
+  register_builtin_kernels();
+  register_builtin_means();
+  kernel_proto_ = std::move(kernel);
+  mean_proto_ = std::move(mean);
+  noise_variance_ = options_.initial_noise_variance;
+}
+
+GaussianProcess::GaussianProcess(const GaussianProcess& o)
+    : options_(o.options_),
+      kernel_proto_(o.kernel_proto_ ? o.kernel_proto_->clone() : nullptr),
+      mean_proto_(o.mean_proto_ ? o.mean_proto_->clone() : nullptr),
+      kernel_(o.kernel_ ? o.kernel_->clone() : nullptr),
+      mean_(o.mean_ ? o.mean_->clone() : nullptr),
+      noise_variance_(o.noise_variance_),
+      jitter_(o.jitter_),
+      lml_(o.lml_),
+      conditioned_(o.conditioned_),
+      X_(o.X_),
+      y_(o.y_),
+      Xn_(o.Xn_),
+      yn_(o.yn_),
+      x_lo_(o.x_lo_),
+      x_range_(o.x_range_),
+      x_inv_range_(o.x_inv_range_),
+      y_mean_(o.y_mean_),
+      y_std_(o.y_std_),
+      L_(o.L_),
+      Linv_(o.Linv_),
+      alpha_(o.alpha_) {}
+
+GaussianProcess& GaussianProcess::operator=(const GaussianProcess& o) {
+  if (this != &o) {
+    GaussianProcess copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+GaussianProcess::GaussianProcess(GaussianProcess&&) noexcept = default;
+GaussianProcess& GaussianProcess::operator=(GaussianProcess&&) noexcept = default;
+GaussianProcess::~GaussianProcess() = default;
+
+// ---------------------------------------------------------------------------
+// Data, components, factorisation
+
+void GaussianProcess::set_data(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                               const Eigen::Ref<const Eigen::VectorXd>& y) {
+  if (X.rows() == 0) throw InputError("gp: fit: no training points (X has 0 rows)");
+  if (X.cols() == 0) throw InputError("gp: fit: inputs have 0 columns; need at least 1");
+  if (X.rows() != y.size())
+    throw InputError("gp: fit: X has " + std::to_string(X.rows()) + " rows but y has " +
+                     std::to_string(y.size()) + " entries");
+  if (kernel_proto_ && kernel_proto_->input_dim() != X.cols())
+    throw InputError("gp: fit: X has " + std::to_string(X.cols()) +
+                     " columns but the kernel expects " +
+                     std::to_string(kernel_proto_->input_dim()));
+  check_finite_matrix("fit", X);
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (!std::isfinite(y[i]))
+      throw InputError("gp: fit: target " + std::to_string(i) + " is " + fmt(y[i]) +
+                       "; targets must be finite");
+
+  conditioned_ = false;
+  X_ = X;
+  y_ = y;
+  const Eigen::Index d = X.cols();
+  x_lo_ = Eigen::VectorXd::Zero(d);
+  x_range_ = Eigen::VectorXd::Ones(d);
+  if (options_.normalize_inputs) {
+    for (Eigen::Index k = 0; k < d; ++k) {
+      const double lo = X.col(k).minCoeff();
+      const double hi = X.col(k).maxCoeff();
+      x_lo_[k] = lo;
+      // A dimension with a single value is only shifted: the kernel sees 0.
+      x_range_[k] = hi > lo ? hi - lo : 1.0;
+    }
+  }
+  x_inv_range_ = x_range_.cwiseInverse();
+  Xn_ = (X_.rowwise() - x_lo_.transpose()).array().rowwise() * x_inv_range_.transpose().array();
+
+  y_mean_ = 0.0;
+  y_std_ = 1.0;
+  if (options_.normalize_targets) {
+    if (y.maxCoeff() == y.minCoeff()) {
+      y_mean_ = y[0];  // constant targets: normalised targets are exactly 0
+    } else {
+      y_mean_ = y.mean();
+      const double var = (y.array() - y_mean_).square().mean();
+      y_std_ = var > 0.0 ? std::sqrt(var) : 1.0;
+    }
+  }
+  yn_ = (y_.array() - y_mean_) / y_std_;
+}
+
+void GaussianProcess::make_components() {
+  const int d = static_cast<int>(X_.cols());
+  if (kernel_proto_) {
+    kernel_ = kernel_proto_->clone();
+    mean_ = mean_proto_->clone();
+  } else {
+    kernel_ = make_kernel(options_.kernel, d, options_.kernel_settings());
+    mean_ = make_mean(options_.mean, d);
+  }
+  if (kernel_->input_dim() != d || mean_->input_dim() != d)
+    throw InputError("gp: kernel/mean input_dim does not match the " + std::to_string(d) +
+                     " input columns");
+  mean_->set_param_bound(options_.mean_param_bound);
+}
+
+void GaussianProcess::apply_theta(const Eigen::Ref<const Eigen::VectorXd>& theta) {
+  const int pk = kernel_->num_params();
+  const int pm = mean_->num_params();
+  kernel_->set_log_params(theta.head(pk));
+  noise_variance_ = options_.learn_noise ? std::exp(theta[pk]) : options_.initial_noise_variance;
+  if (pm > 0) mean_->set_params(theta.tail(pm));
+}
+
+void GaussianProcess::factorize(bool escalate) {
+  const Eigen::Index n = Xn_.rows();
+  Eigen::MatrixXd base(n, n), work(n, n);
+  kernel_->gram(Xn_, base);
+  base.diagonal().array() += noise_variance_;
+  Eigen::LLT<Eigen::MatrixXd> llt(n);
+  jitter_ = detail::factor_with_jitter(base, work, llt, escalate, jitter_,
+                                       options_.jitter_min_relative, options_.jitter_max_relative);
+  L_ = llt.matrixL();
+  Linv_ = Eigen::MatrixXd::Identity(n, n);
+  L_.triangularView<Eigen::Lower>().solveInPlace(Linv_);
+  Eigen::VectorXd m(n);
+  mean_->eval_batch(Xn_, m);
+  const Eigen::VectorXd r = yn_ - m;
+  alpha_ = llt.solve(r);
+  lml_ = -0.5 * r.dot(alpha_) - L_.diagonal().array().log().sum() -
+         0.5 * static_cast<double>(n) * kLog2Pi;
+  if (!alpha_.allFinite() || !Linv_.allFinite() || !std::isfinite(lml_))
+    throw NumericalError("gp: conditioning produced non-finite numbers (" + summary() + ")");
+  conditioned_ = true;
+}
+
+void GaussianProcess::require_conditioned(const char* where) const {
+  if (!conditioned_)
+    throw InputError(std::string("gp: ") + where +
+                     ": the model has no data yet; call fit() or condition() first");
+}
+
+// ---------------------------------------------------------------------------
+// Fitting
+
+void GaussianProcess::condition(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                const Eigen::Ref<const Eigen::VectorXd>& y,
+                                const Hyperparameters& hp) {
+  set_data(X, y);
+  make_components();
+  if (hp.kernel_log_params.size() != kernel_->num_params())
+    throw InputError("gp: condition: kernel " + kernel_->name() + " takes " +
+                     std::to_string(kernel_->num_params()) + " log-parameters, got " +
+                     std::to_string(hp.kernel_log_params.size()));
+  if (!hp.kernel_log_params.allFinite())
+    throw InputError("gp: condition: kernel log-parameters must be finite");
+  if (!(hp.noise_variance >= 0.0) || !std::isfinite(hp.noise_variance))
+    throw InputError("gp: condition: noise_variance = " + fmt(hp.noise_variance) +
+                     ": must be a finite number >= 0");
+  kernel_->set_log_params(hp.kernel_log_params);
+  noise_variance_ = hp.noise_variance;
+  if (hp.mean_params.size() > 0) mean_->set_params(hp.mean_params);
+  jitter_ = 0.0;
+  factorize(true);
+}
+
+FitResult GaussianProcess::fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                               const Eigen::Ref<const Eigen::VectorXd>& y) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  set_data(X, y);
+  make_components();
+
+  const int pk = kernel_->num_params();
+  const int pm = mean_->num_params();
+  const int pn = options_.learn_noise ? 1 : 0;
+  const int p = pk + pn + pm;
+  Eigen::VectorXd theta0(p), lb(p), ub(p);
+  theta0.head(pk) = kernel_->log_params();
+  lb.head(pk) = kernel_->log_lower_bounds();
+  ub.head(pk) = kernel_->log_upper_bounds();
+  if (pn) {
+    theta0[pk] = std::log(options_.initial_noise_variance);
+    lb[pk] = std::log(options_.noise_variance_lower);
+    ub[pk] = std::log(options_.noise_variance_upper);
+  }
+  if (pm > 0) {
+    theta0.tail(pm) = mean_->params();
+    lb.tail(pm).setConstant(-mean_->param_bound());
+    ub.tail(pm).setConstant(mean_->param_bound());
+  }
+  theta0 = theta0.cwiseMax(lb).cwiseMin(ub);
+
+  FitResult result;
+  jitter_ = 0.0;
+  const bool constant = y_.maxCoeff() == y_.minCoeff();
+  if (y_.size() < 2 || constant) {
+    apply_theta(theta0);
+    factorize(true);
+    result.status = FitStatus::kSkipped;
+    result.message = y_.size() < 2
+                         ? "gp: fit: a single point; hyperparameters left at their initial values"
+                         : "gp: fit: constant targets; hyperparameters left at their initial "
+                           "values";
+    result.log_marginal_likelihood = lml_;
+    result.seconds = elapsed();
+    return result;
+  }
+
+  // Restart points: the first at theta0, the others uniform in a box around it.
+  const int restarts = options_.restarts;
+  std::vector<Eigen::VectorXd> starts(static_cast<std::size_t>(restarts));
+  for (int r = 0; r < restarts; ++r) {
+    Eigen::VectorXd s = theta0;
+    if (r > 0) {
+      SplitMix64 rng(options_.seed, static_cast<std::uint64_t>(r));
+      for (int i = 0; i < p; ++i) {
+        const double width = i < pk + pn ? options_.restart_log_width : 1.0;
+        const double lo = std::max(lb[i], theta0[i] - width);
+        const double hi = std::min(ub[i], theta0[i] + width);
+        s[i] = lo + (hi - lo) * rng.uniform();
+      }
+    }
+    starts[static_cast<std::size_t>(r)] = s;
+  }
+
+  LBFGSpp::LBFGSBParam<double> param;
+  param.m = 8;
+  param.epsilon = options_.gradient_tolerance;
+  param.epsilon_rel = 0.0;
+  param.past = 1;
+  param.delta = options_.objective_tolerance;
+  param.max_iterations = options_.max_iterations;
+  param.max_linesearch = 40;
+
+  std::vector<RestartOutcome> outcomes(static_cast<std::size_t>(restarts));
+  const Kernel& kernel = *kernel_;
+  const MeanFunction& mean = *mean_;
+  detail::parallel_for_index(options_.threads, restarts, [&](int r) {
+    RestartOutcome& out = outcomes[static_cast<std::size_t>(r)];
+    try {
+      detail::LmlEvaluator eval(kernel, mean, Xn_, yn_, options_.learn_noise,
+                                options_.initial_noise_variance, options_.jitter_min_relative,
+                                options_.jitter_max_relative);
+      NegativeLml f{&eval, &out, Eigen::VectorXd(p)};
+      LBFGSpp::LBFGSBSolver<double> solver(param);
+      Eigen::VectorXd x = starts[static_cast<std::size_t>(r)];
+      double fx = 0.0;
+      try {
+        out.iterations = solver.minimize(f, x, fx, lb, ub);
+        out.status = out.iterations >= options_.max_iterations ? RestartStatus::kIterationLimit
+                                                               : RestartStatus::kConverged;
+      } catch (const NumericalError&) {
+        throw;
+      } catch (const std::exception& e) {
+        // LBFGSpp throws when the line search cannot make progress, which
+        // happens close to an optimum; the best point seen is kept.
+        out.status = RestartStatus::kLineSearchStop;
+        out.error = e.what();
+      }
+    } catch (const std::exception& e) {
+      out.status = RestartStatus::kFailed;
+      out.error = e.what();
+    }
+    if (!std::isfinite(out.lml)) out.status = RestartStatus::kFailed;
+  });
+
+  int best = -1;
+  for (int r = 0; r < restarts; ++r) {
+    const RestartOutcome& o = outcomes[static_cast<std::size_t>(r)];
+    result.iterations += o.iterations;
+    result.evaluations += o.evaluations;
+    if (o.status == RestartStatus::kFailed) {
+      ++result.restarts_failed;
+      continue;
+    }
+    ++result.restarts_used;
+    if (best < 0 || o.lml > outcomes[static_cast<std::size_t>(best)].lml) best = r;
+  }
+  result.best_restart = best;
+  if (best < 0) {
+    apply_theta(theta0);
+    factorize(true);
+    result.status = FitStatus::kFailed;
+    result.message = "gp: fit: every restart failed (first error: " + outcomes[0].error +
+                     "); hyperparameters left at their initial values";
+    result.log_marginal_likelihood = lml_;
+    result.seconds = elapsed();
+    return result;
+  }
+  const RestartOutcome& b = outcomes[static_cast<std::size_t>(best)];
+  apply_theta(b.theta);
+  factorize(true);
+  result.log_marginal_likelihood = lml_;
+  if (b.status == RestartStatus::kIterationLimit) {
+    result.status = FitStatus::kIterationLimit;
+    result.message = "gp: fit: best restart " + std::to_string(best) + " stopped at " +
+                     std::to_string(options_.max_iterations) + " iterations";
+  } else {
+    result.status = FitStatus::kConverged;
+    result.message = "gp: fit: best restart " + std::to_string(best) +
+                     (b.status == RestartStatus::kLineSearchStop
+                          ? " stopped where the line search could not improve"
+                          : " converged");
+  }
+  result.seconds = elapsed();
+  return result;
+}
+
+double GaussianProcess::log_marginal_likelihood(const Eigen::Ref<const Eigen::VectorXd>& theta,
+                                                Eigen::VectorXd* grad) const {
+  require_conditioned("log_marginal_likelihood");
+  detail::LmlEvaluator eval(*kernel_, *mean_, Xn_, yn_, options_.learn_noise,
+                            options_.learn_noise ? noise_variance_ : options_.initial_noise_variance,
+                            options_.jitter_min_relative, options_.jitter_max_relative);
+  if (theta.size() != eval.size())
+    throw InputError("gp: log_marginal_likelihood: theta has " + std::to_string(theta.size()) +
+                     " entries, expected " + std::to_string(eval.size()));
+  return eval.evaluate(theta, grad);
+}
+
+Eigen::VectorXd GaussianProcess::theta() const {
+  require_conditioned("theta");
+  const int pk = kernel_->num_params();
+  const int pn = options_.learn_noise ? 1 : 0;
+  const int pm = mean_->num_params();
+  Eigen::VectorXd t(pk + pn + pm);
+  t.head(pk) = kernel_->log_params();
+  if (pn) t[pk] = std::log(noise_variance_);
+  if (pm > 0) t.tail(pm) = mean_->params();
+  return t;
+}
+
+std::vector<std::string> GaussianProcess::theta_names() const {
+  require_conditioned("theta_names");
+  std::vector<std::string> names = kernel_->param_names();
+  if (options_.learn_noise) names.push_back("log_noise_variance");
+  for (const auto& n : mean_->param_names()) names.push_back("mean." + n);
+  return names;
+}
+
+Hyperparameters GaussianProcess::hyperparameters() const {
+  require_conditioned("hyperparameters");
+  Hyperparameters hp;
+  hp.kernel_log_params = kernel_->log_params();
+  hp.noise_variance = noise_variance_;
+  hp.mean_params = mean_->params();
+  return hp;
+}
+
+const Kernel& GaussianProcess::kernel() const {
+  require_conditioned("kernel");
+  return *kernel_;
+}
+
+const MeanFunction& GaussianProcess::mean() const {
+  require_conditioned("mean");
+  return *mean_;
+}
+
+std::string GaussianProcess::summary() const {
+  std::ostringstream s;
+  s << "gp " << options_.kernel << "/" << options_.mean;
+  if (!kernel_) return s.str() + " (no data)";
+  s << " n=" << y_.size() << " d=" << X_.cols() << " theta=[";
+  const Eigen::VectorXd lp = kernel_->log_params();
+  for (Eigen::Index i = 0; i < lp.size(); ++i) s << (i ? " " : "") << std::exp(lp[i]);
+  s << "] noise=" << noise_variance_ << " lml=" << lml_;
+  return s.str();
+}
+
+// ---------------------------------------------------------------------------
+// Prediction
+
+Prediction GaussianProcess::predict(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                    bool with_noise) const {
+  if (!conditioned_) require_conditioned("predict");
+  const Eigen::Index d = X_.cols();
+  const Eigen::Index n = Xn_.rows();
+  if (x.size() != d)
+    throw InputError("gp: predict: point has " + std::to_string(x.size()) +
+                     " coordinates, expected " + std::to_string(d));
+  SmallBuffer<kStackDim> xn(static_cast<std::size_t>(d));
+  for (Eigen::Index k = 0; k < d; ++k) {
+    if (!std::isfinite(x[k]))
+      throw InputError("gp: predict: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
+                       "; inputs must be finite");
+    xn[static_cast<std::size_t>(k)] = (x[k] - x_lo_[k]) * x_inv_range_[k];
+  }
+  SmallBuffer<kStackPoints> kbuf(static_cast<std::size_t>(n));
+  SmallBuffer<kStackPoints> vbuf(static_cast<std::size_t>(n));
+  kernel_->cross_point(xn.data(), Xn_, kbuf.data());
+  Eigen::Map<const Eigen::VectorXd> k(kbuf.data(), n);
+  const double mean_n = mean_->eval(xn.data()) + k.dot(alpha_);
+
+  // v = L^-1 k, accumulated column by column (vectorised axpy).
+  Eigen::Map<Eigen::VectorXd> v(vbuf.data(), n);
+  v.setZero();
+  for (Eigen::Index j = 0; j < n; ++j)
+    v.tail(n - j).noalias() += k[j] * Linv_.col(j).tail(n - j);
+  double var_n = std::max(kernel_->diag(xn.data()) - v.squaredNorm(), 0.0);
+  if (with_noise) var_n += noise_variance_;
+  return Prediction{y_std_ * mean_n + y_mean_, var_n * y_std_ * y_std_};
+}
+
+double GaussianProcess::predict_mean(const Eigen::Ref<const Eigen::VectorXd>& x) const {
+  if (!conditioned_) require_conditioned("predict_mean");
+  const Eigen::Index d = X_.cols();
+  const Eigen::Index n = Xn_.rows();
+  if (x.size() != d)
+    throw InputError("gp: predict_mean: point has " + std::to_string(x.size()) +
+                     " coordinates, expected " + std::to_string(d));
+  SmallBuffer<kStackDim> xn(static_cast<std::size_t>(d));
+  for (Eigen::Index k = 0; k < d; ++k) {
+    if (!std::isfinite(x[k]))
+      throw InputError("gp: predict_mean: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
+                       "; inputs must be finite");
+    xn[static_cast<std::size_t>(k)] = (x[k] - x_lo_[k]) * x_inv_range_[k];
+  }
+  SmallBuffer<kStackPoints> kbuf(static_cast<std::size_t>(n));
+  kernel_->cross_point(xn.data(), Xn_, kbuf.data());
+  const double mean_n =
+      mean_->eval(xn.data()) + Eigen::Map<const Eigen::VectorXd>(kbuf.data(), n).dot(alpha_);
+  return y_std_ * mean_n + y_mean_;
+}
+
+Eigen::VectorXd GaussianProcess::predict_batch(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                               Eigen::VectorXd* variance, bool with_noise) const {
+  require_conditioned("predict_batch");
+  const Eigen::Index d = X_.cols();
+  const Eigen::Index n = Xn_.rows();
+  const Eigen::Index m = X.rows();
+  if (X.cols() != d)
+    throw InputError("gp: predict_batch: points have " + std::to_string(X.cols()) +
+                     " columns, expected " + std::to_string(d));
+  check_finite_matrix("predict_batch", X);
+  Eigen::VectorXd means(m);
+  if (variance) variance->resize(m);
+  constexpr Eigen::Index kBlock = 256;
+  Eigen::MatrixXd Q(std::min(kBlock, m), d), Kb(std::min(kBlock, m), n), V;
+  Eigen::VectorXd mb(std::min(kBlock, m));
+  SmallBuffer<kStackDim> row(static_cast<std::size_t>(d));
+  for (Eigen::Index start = 0; start < m; start += kBlock) {
+    const Eigen::Index b = std::min(kBlock, m - start);
+    auto Qb = Q.topRows(b);
+    for (Eigen::Index k = 0; k < d; ++k)
+      Qb.col(k) = (X.col(k).segment(start, b).array() - x_lo_[k]) * x_inv_range_[k];
+    auto Kblk = Kb.topRows(b);
+    kernel_->cross(Qb, Xn_, Kblk);
+    auto mblk = mb.head(b);
+    mean_->eval_batch(Qb, mblk);
+    mblk.noalias() += Kblk * alpha_;
+    means.segment(start, b) = (y_std_ * mblk.array() + y_mean_).matrix();
+    if (variance) {
+      V.noalias() = Linv_.triangularView<Eigen::Lower>() * Kblk.transpose();
+      for (Eigen::Index i = 0; i < b; ++i) {
+        for (Eigen::Index k = 0; k < d; ++k) row[static_cast<std::size_t>(k)] = Qb(i, k);
+        double var_n = std::max(kernel_->diag(row.data()) - V.col(i).squaredNorm(), 0.0);
+        if (with_noise) var_n += noise_variance_;
+        (*variance)[start + i] = var_n * y_std_ * y_std_;
+      }
+    }
+  }
+  return means;
+}
+
+Eigen::VectorXd GaussianProcess::mean_gradient(const Eigen::Ref<const Eigen::VectorXd>& x) const {
+  require_conditioned("mean_gradient");
+  const Eigen::Index d = X_.cols();
+  if (x.size() != d)
+    throw InputError("gp: mean_gradient: point has " + std::to_string(x.size()) +
+                     " coordinates, expected " + std::to_string(d));
+  Eigen::VectorXd xn(d), gk(d), gm(d);
+  for (Eigen::Index k = 0; k < d; ++k) {
+    if (!std::isfinite(x[k]))
+      throw InputError("gp: mean_gradient: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
+                       "; inputs must be finite");
+    xn[k] = (x[k] - x_lo_[k]) * x_inv_range_[k];
+  }
+  kernel_->input_gradient_sum(xn.data(), Xn_, alpha_.data(), gk.data());
+  mean_->input_gradient(xn.data(), gm.data());
+  return ((gk + gm).array() * x_inv_range_.array() * y_std_).matrix();
+}
+
+}  // namespace thor::gp

@@ -1,0 +1,238 @@
+#include "thor/profile.hpp"
+
+#include <Eigen/Dense>
+#include <fstream>
+#include <thread>
+
+#include "thor/io.hpp"
+
+namespace thor {
+
+using nlohmann::json;
+
+gp::Prediction KindModel::predict(const std::vector<double>& features) const {
+  if (!gp) throw std::logic_error("kind '" + key + "' has no fitted GP");
+  Eigen::Map<const Eigen::VectorXd> x(features.data(), static_cast<Eigen::Index>(features.size()));
+  return gp->predict(x);
+}
+
+std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) const {
+  std::vector<std::string> d;
+  auto cmp = [&](const char* name, const auto& a, const auto& b) {
+    if (a != b) {
+      std::ostringstream s;
+      s << name << ": " << a << " (profile) vs " << b << " (now)";
+      d.push_back(s.str());
+    }
+  };
+  cmp("cpu_model", cpu_model, o.cpu_model);
+  cmp("cores", cores, o.cores);
+  cmp("gpu", gpu, o.gpu);
+  cmp("meter", meter, o.meter);
+  cmp("torch_version", torch_version, o.torch_version);
+  cmp("device", device, o.device);
+  cmp("threads", threads, o.threads);
+  cmp("flush_denormal", flush_denormal, o.flush_denormal);
+  cmp("static_watts", static_watts, o.static_watts);
+  cmp("core_watts", core_watts, o.core_watts);
+  return d;
+}
+
+namespace {
+std::string read_cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto pos = line.find(':');
+      if (pos != std::string::npos) return line.substr(pos + 2);
+    }
+  return "unknown";
+}
+}  // namespace
+
+ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOptions& mo, int threads,
+                                         bool flush_denormal, int64_t iterations, int repeats, int64_t warmup,
+                                         const std::string& device) {
+  ProfileSettings s;
+  s.cpu_model = read_cpu_model();
+  s.cores = static_cast<int>(std::thread::hardware_concurrency());
+  s.gpu = device == "cuda" ? "cuda:0" : "";
+  s.meter = meter.name();
+  s.kind = meter.kind();
+  s.torch_version = "1.13";
+  s.device = device;
+  s.threads = threads;
+  s.flush_denormal = flush_denormal;
+  s.iterations = iterations;
+  s.repeats = repeats;
+  s.warmup = warmup;
+  if (meter.kind() == EnergyKind::modelled) {
+    s.static_watts = mo.static_watts;
+    s.core_watts = mo.core_watts;
+  }
+  return s;
+}
+
+json DeviceProfile::to_json() const {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["settings"] = {{"cpu_model", settings.cpu_model},
+                   {"cores", settings.cores},
+                   {"gpu", settings.gpu},
+                   {"meter", settings.meter},
+                   {"kind", to_string(settings.kind)},
+                   {"torch_version", settings.torch_version},
+                   {"device", settings.device},
+                   {"threads", settings.threads},
+                   {"flush_denormal", settings.flush_denormal},
+                   {"iterations", settings.iterations},
+                   {"repeats", settings.repeats},
+                   {"warmup", settings.warmup},
+                   {"static_watts", settings.static_watts},
+                   {"core_watts", settings.core_watts}};
+  j["flops_baseline"] = {{"a", flops.a}, {"b", flops.b}, {"fitted", flops.fitted}};
+  j["profile_seconds"] = profile_seconds;
+  json kinds_json = json::array();
+  for (const auto& [key, k] : kinds) {
+    json kj;
+    kj["key"] = key;
+    kj["role"] = to_string(k.role);
+    kj["lower"] = k.lower;
+    kj["upper"] = k.upper;
+    kj["stop_reason"] = k.stop_reason;
+    kj["profile_seconds"] = k.profile_seconds;
+    json pts = json::array();
+    for (const auto& p : k.points)
+      pts.push_back({{"features", p.features}, {"variant", p.variant}, {"measured", p.measured},
+                     {"derived", p.derived}, {"cv", p.cv}, {"seconds", p.seconds}, {"flops", p.flops}});
+    kj["measurements"] = pts;
+    kj["gp"] = k.gp ? k.gp->to_json() : json();
+    kinds_json.push_back(kj);
+  }
+  j["kinds"] = kinds_json;
+  return j;
+}
+
+namespace {
+
+BlockRole role_from(const std::string& s, const std::string& where) {
+  if (s == "input") return BlockRole::input;
+  if (s == "hidden") return BlockRole::hidden;
+  if (s == "output") return BlockRole::output;
+  throw InputError(where + ": role '" + s + "' is not input, hidden or output");
+}
+
+EnergyKind kind_from(const std::string& s, const std::string& where) {
+  if (s == "measured") return EnergyKind::measured;
+  if (s == "modelled") return EnergyKind::modelled;
+  if (s == "simulated") return EnergyKind::simulated;
+  throw InputError(where + ": kind '" + s + "' is not measured, modelled or simulated");
+}
+
+}  // namespace
+
+DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) {
+  DeviceProfile p;
+  std::string at = "schema_version";
+  try {
+    if (!j.is_object()) throw InputError(where + ": expected a JSON object (a thor device profile)");
+    const int version = j.at("schema_version").get<int>();
+    if (version != kSchemaVersion)
+      throw InputError(where + ": schema_version " + std::to_string(version) + " is not supported (expected " +
+                       std::to_string(kSchemaVersion) + ")");
+    at = "settings";
+    const json& s = j.at("settings");
+    p.settings.cpu_model = s.at("cpu_model").get<std::string>();
+    p.settings.cores = s.at("cores").get<int>();
+    p.settings.gpu = s.at("gpu").get<std::string>();
+    p.settings.meter = s.at("meter").get<std::string>();
+    p.settings.kind = kind_from(s.at("kind").get<std::string>(), where);
+    p.settings.torch_version = s.at("torch_version").get<std::string>();
+    p.settings.device = s.at("device").get<std::string>();
+    p.settings.threads = s.at("threads").get<int>();
+    p.settings.flush_denormal = s.at("flush_denormal").get<bool>();
+    p.settings.iterations = s.at("iterations").get<int64_t>();
+    p.settings.repeats = s.at("repeats").get<int>();
+    p.settings.warmup = s.at("warmup").get<int64_t>();
+    p.settings.static_watts = s.at("static_watts").get<double>();
+    p.settings.core_watts = s.at("core_watts").get<double>();
+    at = "flops_baseline";
+    p.flops.a = j.at("flops_baseline").at("a").get<double>();
+    p.flops.b = j.at("flops_baseline").at("b").get<double>();
+    p.flops.fitted = j.at("flops_baseline").at("fitted").get<bool>();
+    p.profile_seconds = j.value("profile_seconds", 0.0);
+    at = "kinds";
+    const json& kinds = j.at("kinds");
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      at = "kinds[" + std::to_string(i) + "]";
+      const json& kj = kinds.at(i);
+      KindModel k;
+      k.key = kj.at("key").get<std::string>();
+      k.role = role_from(kj.at("role").get<std::string>(), where + ": " + at);
+      k.lower = kj.at("lower").get<std::vector<int64_t>>();
+      k.upper = kj.at("upper").get<std::vector<int64_t>>();
+      k.stop_reason = kj.value("stop_reason", "");
+      k.profile_seconds = kj.value("profile_seconds", 0.0);
+      for (const auto& pj : kj.at("measurements")) {
+        RawMeasurement m;
+        m.features = pj.at("features").get<std::vector<double>>();
+        m.variant = pj.at("variant").get<std::string>();
+        m.measured = pj.at("measured").get<double>();
+        m.derived = pj.at("derived").get<double>();
+        m.cv = pj.at("cv").get<double>();
+        m.seconds = pj.at("seconds").get<double>();
+        m.flops = pj.at("flops").get<double>();
+        k.points.push_back(std::move(m));
+      }
+      at += ".gp";
+      if (!kj.at("gp").is_null()) k.gp = gp::GaussianProcess::from_json(kj.at("gp"));
+      p.kinds.emplace(k.key, std::move(k));
+    }
+  } catch (const json::exception& e) {
+    throw InputError(where + ": key '" + at + "': " + e.what());
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    if (msg.rfind(where, 0) == 0) throw;
+    throw InputError(where + ": key '" + at + "': " + msg);
+  }
+  return p;
+}
+
+void DeviceProfile::save(const std::string& path) const { write_file_atomic(path, to_json().dump(1) + "\n"); }
+
+DeviceProfile DeviceProfile::load(const std::string& path) {
+  const std::string text = read_file(path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw InputError(path + ": not valid JSON (corrupt or truncated?): " + e.what());
+  }
+  return from_json(j, path);
+}
+
+FlopsBaseline fit_flops_baseline(const DeviceProfile& profile) {
+  std::vector<double> x, y;
+  for (const auto& [key, k] : profile.kinds)
+    for (const auto& p : k.points) {
+      x.push_back(p.flops);
+      y.push_back(p.measured);
+    }
+  FlopsBaseline b;
+  if (x.size() < 2) return b;
+  Eigen::MatrixXd A(x.size(), 2);
+  Eigen::VectorXd Y(y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    A(i, 0) = x[i] * 1e-9;  // scaled for conditioning
+    A(i, 1) = 1.0;
+    Y(i) = y[i];
+  }
+  const Eigen::Vector2d coef = A.colPivHouseholderQr().solve(Y);
+  b.a = coef(0) * 1e-9;
+  b.b = coef(1);
+  b.fitted = true;
+  return b;
+}
+
+}  // namespace thor

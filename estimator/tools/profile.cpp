@@ -1,0 +1,84 @@
+// profile: guided layer-wise profiling of this device for one or more
+// architectures; writes a DeviceProfile JSON.
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+#include "thor/cli.hpp"
+#include "thor/profiler.hpp"
+#include "thor/recipe.hpp"
+#include "thor/train.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  return thor::cli::run("profile", [&]() -> int {
+    po::options_description opts("Options");
+    std::vector<std::string> arch_paths;
+    std::string recipe_path, out, meter_name, journal;
+    thor::ProfilerOptions po_;
+    thor::MeterOptions mo;
+    opts.add_options()
+      ("arch", po::value(&arch_paths)->multitoken(), "architecture YAML (repeatable)")
+      ("recipe", po::value(&recipe_path), "take model, meter and profile settings from a recipe")
+      ("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)")
+      ("meter", po::value(&meter_name), "auto, rapl, nvml, jetson, battery, cpu-model (default auto)")
+      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 1.5x)")
+      ("std-fraction", po::value<double>(), "stop a kind when its max std < this x mean measured value")
+      ("batches", po::value<int64_t>(), "measured training iterations per repeat")
+      ("repeats", po::value<int>(), "fresh instances measured per point")
+      ("threads", po::value<int>(), "LibTorch intra-op threads during measurement")
+      ("time-budget", po::value<double>(), "seconds; past it, remaining kinds keep only their bounds")
+      ("journal", po::value(&journal), "measurement journal (default: <out>.journal); resumes from it")
+      ("static-watts", po::value(&mo.static_watts)->default_value(mo.static_watts), "cpu-model: static watts")
+      ("core-watts", po::value(&mo.core_watts)->default_value(mo.core_watts), "cpu-model: watts per busy core")
+      ("quiet", "no progress output");
+    po::variables_map vm;
+    if (!thor::cli::parse(argc, argv, "profile",
+                          "profile --arch A.yaml [--meter M] [--out P.json] [--max-points N] [--batches B] "
+                          "[--time-budget S]\n       profile --recipe R.yaml [--out P.json]",
+                          opts, vm))
+      return 0;
+    std::vector<thor::Architecture> archs;
+    // Defaults suited to profiling: short windows, a few fresh instances.
+    po_.measure.iterations = 20;
+    po_.measure.repeats = 3;
+    po_.measure.warmup = 3;
+    if (!recipe_path.empty()) {
+      const thor::Recipe recipe = thor::load_recipe(recipe_path);
+      archs.push_back(recipe.model);
+      po_ = thor::profiler_options(recipe);
+      mo = recipe.meter_options;
+      if (meter_name.empty()) meter_name = recipe.meter;
+      if (out.empty()) out = recipe.profile_path();
+    }
+    for (const auto& p : arch_paths) archs.push_back(thor::load_architecture(p));
+    if (archs.empty()) throw thor::InputError("give --arch A.yaml or --recipe R.yaml (see profile --help)");
+    if (meter_name.empty()) meter_name = "auto";
+    if (vm.count("max-points")) po_.max_points = vm["max-points"].as<int>();
+    if (vm.count("std-fraction")) po_.std_fraction = vm["std-fraction"].as<double>();
+    if (vm.count("batches")) po_.measure.iterations = vm["batches"].as<int64_t>();
+    if (vm.count("repeats")) po_.measure.repeats = vm["repeats"].as<int>();
+    if (vm.count("threads")) po_.measure.threads = vm["threads"].as<int>();
+    if (vm.count("time-budget")) po_.time_budget_s = vm["time-budget"].as<double>();
+    if (vm.count("quiet")) po_.progress = false;
+    if (out.empty()) out = std::filesystem::path(arch_paths.front()).stem().string() + ".profile.json";
+    po_.journal_path = journal.empty() ? out + ".journal" : journal;
+    po_.validate();
+    if (meter_name == "sim") thor::register_sim_meter();
+    auto meter = thor::make_meter(meter_name, mo);
+    const thor::DeviceProfile profile = thor::run_profiler(archs, *meter, mo, po_);
+    profile.save(out);
+    std::filesystem::remove(po_.journal_path);
+    size_t points = 0;
+    for (const auto& [k, kind] : profile.kinds) points += kind.points.size();
+    std::cout << "profiled " << profile.kinds.size() << " layer kinds with " << points << " variant networks in "
+              << std::fixed << std::setprecision(1) << profile.profile_seconds << " s ("
+              << thor::to_string(profile.settings.kind) << " by " << meter->describe() << ")\n";
+    for (const auto& [key, kind] : profile.kinds)
+      std::cout << "  " << std::left << std::setw(64) << key << std::right << std::setw(4) << kind.points.size()
+                << " points  " << kind.stop_reason << "\n";
+    std::cout << "wrote " << out << "\n";
+    return 0;
+  });
+}

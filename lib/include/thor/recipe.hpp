@@ -1,0 +1,67 @@
+#pragma once
+/// \file
+/// Recipes: one YAML file that says what to train on which data, how to
+/// measure and profile, and what a job (prune, search) should do. Every key
+/// is documented in recipes/README.md; an unknown key, a wrong type or an
+/// out-of-range value is an InputError naming the file, line and key.
+#include <optional>
+#include <string>
+
+#include "thor/architecture.hpp"
+#include "thor/dataset.hpp"
+#include "thor/meter.hpp"
+#include "thor/protocol.hpp"
+#include "thor/train.hpp"
+#include "thor/yaml_util.hpp"
+
+namespace thor {
+
+/// `data:` — which dataset and how much of it.
+struct DataSpec {
+  std::string dataset = "fashion-mnist";  ///< fashion-mnist, mnist, celeba, random
+  std::string root;                      ///< folder; default per dataset
+  int64_t train_limit = -1;              ///< at most this many training samples (< 0: all)
+  int64_t test_limit = -1;               ///< at most this many test samples
+  int image_size = 64;                   ///< celeba: side after resizing
+  std::string attribute = "Male";        ///< celeba: label attribute
+  bool grayscale = false;                ///< celeba: one channel
+  /// The folder used: `root`, or the dataset's default.
+  std::string resolved_root() const;
+};
+
+/// `profile:` — guided profiling settings (see thor::ProfilerOptions).
+struct ProfileSpec {
+  int max_points = 10;
+  double std_fraction = 0.05;
+  double time_budget_s = 0.0;
+  MeasureOptions measure;  ///< iterations, repeats, warmup, threads for variants
+  std::string cache;       ///< profile JSON reused when made under the same settings
+};
+
+struct Recipe {
+  std::string path;       ///< the file it came from
+  std::string name;
+  std::string device = "cpu";
+  std::string meter = "auto";
+  MeterOptions meter_options;
+  DataSpec data;
+  Architecture model;
+  TrainOptions train;
+  ProfileSpec profile;
+  MeasureOptions measure;  ///< protocol for measuring baseline and results
+  std::string output;      ///< output folder
+  YamlCursor prune;        ///< the `prune:` section, parsed by the pruner
+  YamlCursor search;       ///< the `search:` section, parsed by the search
+
+  /// Where the profile of this recipe is cached.
+  std::string profile_path() const;
+};
+
+/// Loads and validates a recipe. Relative paths inside stay as written.
+Recipe load_recipe(const std::string& path);
+
+/// Loads the recipe's train and test sets (limits applied). Missing files
+/// are InputErrors naming what was looked for.
+std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& data);
+
+}  // namespace thor
