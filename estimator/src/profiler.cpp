@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -244,6 +245,8 @@ struct Journal {
   void open(const std::string& p, const nlohmann::json& header) {
     path = p;
     if (path.empty()) return;
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
     std::ifstream in(path);
     if (in) {
       std::string line;
@@ -320,14 +323,15 @@ class Progress {
 
 }  // namespace
 
-DeviceProfile run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
+ProfileResult run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
                            const MeterOptions& meter_options, const ProfilerOptions& options) {
   options.validate();
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
   const auto plans = plan_profiling(architectures, options.channel_lower);
 
-  DeviceProfile profile;
+  ProfileResult result;
+  DeviceProfile& profile = result.profile;
   const MeasureOptions& mo = options.measure;
   profile.settings = ProfileSettings::current(meter, meter_options, mo.threads, mo.flush_denormal, mo.iterations,
                                               mo.repeats, mo.warmup, mo.device);
@@ -360,7 +364,9 @@ DeviceProfile run_profiler(const std::vector<Architecture>& architectures, Energ
       auto hit = journal.cache.find(Journal::id(plan.key, summary));
       if (hit != journal.cache.end()) {
         m = hit->second;
+        ++result.reused;
       } else {
+        ++result.measured;
         const Measurement r = measure_training(variant, meter, mo);
         m.variant = summary;
         m.measured = r.joules_per_iteration;
@@ -396,6 +402,28 @@ DeviceProfile run_profiler(const std::vector<Architecture>& architectures, Energ
     }
     for (const auto& s : starts)
       if (!done.count(s)) measure_at(s);
+    if (!options.guided) {
+      // Evenly spaced points over the range, as many as guided profiling may use.
+      const size_t per_dim = dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
+      std::vector<std::vector<double>> axes(dims);
+      for (size_t d = 0; d < dims; ++d)
+        for (size_t i = 0; i < per_dim; ++i)
+          axes[d].push_back(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) / std::max<size_t>(1, per_dim - 1));
+      std::vector<std::vector<int64_t>> grid_points;
+      if (dims == 1) {
+        for (double v : axes[0]) grid_points.push_back({std::llround(v)});
+      } else {
+        for (double a : axes[0])
+          for (double b : axes[1]) grid_points.push_back({std::llround(a), std::llround(b)});
+      }
+      for (const auto& g : grid_points)
+        if (!done.count(g) && kind.points.size() < max_points) measure_at(g);
+      refit_kind(kind, options.gp);
+      kind.stop_reason = "uniform grid";
+      kind.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
+      profile.kinds[kind.key] = std::move(kind);
+      continue;
+    }
 
     gp::IntegerGrid grid;
     grid.lower = plan.lower;
@@ -445,7 +473,10 @@ DeviceProfile run_profiler(const std::vector<Architecture>& architectures, Energ
   progress.done();
   profile.flops = fit_flops_baseline(profile);
   profile.profile_seconds = elapsed();
-  return profile;
+  result.message = "profiled " + std::to_string(profile.kinds.size()) + " layer kinds: " +
+                   std::to_string(result.measured) + " variants measured, " + std::to_string(result.reused) +
+                   " reused from the journal";
+  return result;
 }
 
 }  // namespace thor

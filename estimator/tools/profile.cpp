@@ -67,14 +67,16 @@ int main(int argc, char** argv) {
     po_.validate();
     if (meter_name == "sim") thor::register_sim_meter();
     auto meter = thor::make_meter(meter_name, mo);
-    const thor::DeviceProfile profile = thor::run_profiler(archs, *meter, mo, po_);
+    const thor::ProfileResult result = thor::run_profiler(archs, *meter, mo, po_);
+    const thor::DeviceProfile& profile = result.profile;
     profile.save(out);
     std::filesystem::remove(po_.journal_path);
     size_t points = 0;
     for (const auto& [k, kind] : profile.kinds) points += kind.points.size();
     std::cout << "profiled " << profile.kinds.size() << " layer kinds with " << points << " variant networks in "
               << std::fixed << std::setprecision(1) << profile.profile_seconds << " s ("
-              << thor::to_string(profile.settings.kind) << " by " << meter->describe() << ")\n";
+              << thor::to_string(profile.settings.kind) << " by " << meter->describe() << ")\n"
+              << result.message << "\n";
     for (const auto& [key, kind] : profile.kinds)
       std::cout << "  " << std::left << std::setw(64) << key << std::right << std::setw(4) << kind.points.size()
                 << " points  " << kind.stop_reason << "\n";

@@ -48,7 +48,18 @@ struct ProfilerOptions {
   std::string journal_path;      ///< append-only log of measurements; resume source
   bool progress = true;          ///< progress on stderr (a bar on a terminal, lines otherwise)
   gp::Options gp;                ///< GP settings for every kind
+  /// true: guided by the GP's variance (the paper); false: an evenly spaced
+  /// grid of the same number of points (for comparison).
+  bool guided = true;
   void validate() const;
+};
+
+/// What a profiling run produced.
+struct ProfileResult {
+  DeviceProfile profile;
+  int measured = 0;  ///< variant networks measured in this run
+  int reused = 0;    ///< measurements taken from the journal (a resumed run)
+  std::string message;
 };
 
 /// The recipe's `profile:` section as ProfilerOptions.
@@ -57,7 +68,7 @@ ProfilerOptions profiler_options(const Recipe& recipe);
 /// Runs guided profiling for `architectures` with `meter` and returns the
 /// profile. Measurements already in the journal (same variant) are reused
 /// instead of measured again, so an interrupted run resumes.
-DeviceProfile run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
+ProfileResult run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
                            const MeterOptions& meter_options, const ProfilerOptions& options);
 
 /// Refits every kind's GP from its points (e.g. after editing a profile).

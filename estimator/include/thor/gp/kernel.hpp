@@ -93,20 +93,23 @@ class Kernel {
   virtual void cross(const Eigen::Ref<const Eigen::MatrixXd>& A,
                      const Eigen::Ref<const Eigen::MatrixXd>& B,
                      Eigen::Ref<Eigen::MatrixXd> out) const;
-  /// grad[p] += sum_{i,j} W(i, j) * dK(i, j) / d log(theta_p) for the Gram
-  /// matrix K of X. W must be symmetric; implementations may read only its
-  /// lower triangle.
-  virtual void gram_gradient_contract(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                      const Eigen::Ref<const Eigen::MatrixXd>& W,
-                                      double* grad) const;
+  /// The Gram matrix of X and its derivatives, for the likelihood gradient:
+  /// K(i, j) = k(X.row(i), X.row(j)) and dK[p](i, j) = dK(i, j) / d log(theta_p).
+  /// Only the lower triangles (diagonal included) are written; the strict upper
+  /// triangles are left as they are. K and every dK[p] must be X.rows() square
+  /// and dK must hold num_params() matrices.
+  virtual void gram_lower_with_gradients(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                         Eigen::Ref<Eigen::MatrixXd> K,
+                                         std::vector<Eigen::MatrixXd>& dK) const;
   /// grad[0 .. input_dim()) = sum_j w[j] * d k(x, X.row(j)) / d x.
   virtual void input_gradient_sum(const double* x, const Eigen::Ref<const Eigen::MatrixXd>& X,
                                   const double* w, double* grad) const;
 };
 
 /// Built-in radial profiles g(r) of the stationary kernels
-/// k(a, b) = s2 * g(r), r^2 = sum_d ((a_d - b_d) / l_d)^2. Each profile gives
-/// g and dlog(r2) = -g'(r) / r, so that d k / d log l_d = s2 * dlog * u_d^2.
+/// k(a, b) = s2 * g(r), r^2 = sum_d ((a_d - b_d) / l_d)^2 (their math lives in
+/// kernel.cpp). With h = -g'(r) / r, d k / d log l_d = s2 * h * u_d^2.
+/// Matérn nu = 1/2: g(r) = exp(-r).
 struct Matern12Profile {
   static constexpr const char* kName = "matern12";
 };
@@ -153,9 +156,9 @@ class StationaryKernel final : public Kernel {
                    double* out) const override;
   void cross(const Eigen::Ref<const Eigen::MatrixXd>& A, const Eigen::Ref<const Eigen::MatrixXd>& B,
              Eigen::Ref<Eigen::MatrixXd> out) const override;
-  void gram_gradient_contract(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                              const Eigen::Ref<const Eigen::MatrixXd>& W,
-                              double* grad) const override;
+  void gram_lower_with_gradients(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                 Eigen::Ref<Eigen::MatrixXd> K,
+                                 std::vector<Eigen::MatrixXd>& dK) const override;
   void input_gradient_sum(const double* x, const Eigen::Ref<const Eigen::MatrixXd>& X,
                           const double* w, double* grad) const override;
 

@@ -1,0 +1,115 @@
+#include "thor/pruner/strategy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "thor/error.hpp"
+
+namespace thor {
+
+PruneSpace PruneSpace::from_baseline(const ChannelConfig& baseline, double min_keep) {
+  PruneSpace s;
+  s.baseline = baseline;
+  s.min_keep = min_keep;
+  for (int64_t b : baseline)
+    s.lower.push_back(std::clamp<int64_t>(static_cast<int64_t>(std::ceil(min_keep * static_cast<double>(b) - 1e-9)),
+                                          1, std::max<int64_t>(1, b)));
+  return s;
+}
+
+ChannelConfig PruneSpace::clamp(ChannelConfig c) const {
+  for (size_t i = 0; i < c.size() && i < baseline.size(); ++i) c[i] = std::clamp(c[i], lower[i], baseline[i]);
+  return c;
+}
+
+namespace {
+
+int64_t keep_count(double ratio, int64_t baseline) {
+  return static_cast<int64_t>(std::llround(ratio * static_cast<double>(baseline)));
+}
+
+// Li et al. (CVPR 2022) sample each layer's keep ratio independently and
+// uniformly; the budget filter then shapes the distribution, which is what
+// lets random search find non-obvious per-layer allocations.
+class RandomStrategy final : public PruningStrategy {
+ public:
+  std::string name() const override { return "random"; }
+  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count, std::mt19937_64& rng) const override {
+    std::uniform_real_distribution<double> keep(space.min_keep, 1.0);
+    std::vector<ChannelConfig> out;
+    out.reserve(count);
+    for (size_t n = 0; n < count; ++n) {
+      ChannelConfig c(space.baseline.size());
+      for (size_t i = 0; i < c.size(); ++i) c[i] = keep_count(keep(rng), space.baseline[i]);
+      out.push_back(space.clamp(std::move(c)));
+    }
+    return out;
+  }
+};
+
+// The simple baseline: every layer keeps the same fraction. An even grid
+// (not random draws) so that a small count still covers [min_keep, 1].
+class UniformStrategy final : public PruningStrategy {
+ public:
+  std::string name() const override { return "uniform"; }
+  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count, std::mt19937_64&) const override {
+    std::vector<ChannelConfig> out;
+    out.reserve(count);
+    for (size_t n = 0; n < count; ++n) {
+      const double r = count == 1 ? space.min_keep
+                                  : space.min_keep + (1.0 - space.min_keep) * static_cast<double>(n) /
+                                                         static_cast<double>(count - 1);
+      ChannelConfig c(space.baseline.size());
+      for (size_t i = 0; i < c.size(); ++i) c[i] = keep_count(r, space.baseline[i]);
+      out.push_back(space.clamp(std::move(c)));
+    }
+    return out;
+  }
+};
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, PruningStrategyFactory>& registry() {
+  static std::map<std::string, PruningStrategyFactory> r;
+  return r;
+}
+
+}  // namespace
+
+void register_pruning_strategy(const std::string& name, PruningStrategyFactory factory) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry()[name] = std::move(factory);
+}
+
+void register_builtin_pruning_strategies() {
+  register_pruning_strategy("random", [] { return std::make_unique<RandomStrategy>(); });
+  register_pruning_strategy("uniform", [] { return std::make_unique<UniformStrategy>(); });
+}
+
+std::vector<std::string> pruning_strategy_names() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  std::vector<std::string> names;
+  for (const auto& [name, f] : registry()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name) {
+  PruningStrategyFactory f;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto it = registry().find(name);
+    if (it != registry().end()) f = it->second;
+  }
+  if (!f) {
+    std::string known;
+    for (const auto& n : pruning_strategy_names()) known += (known.empty() ? "" : ", ") + n;
+    throw InputError("pruning strategy '" + name + "': unknown; registered: " + (known.empty() ? "(none)" : known));
+  }
+  return f();
+}
+
+}  // namespace thor

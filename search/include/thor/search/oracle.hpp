@@ -1,0 +1,86 @@
+#pragma once
+/// \file
+/// The cost oracle: decides from the Estimator alone whether a point of the
+/// space trains within the energy budget. It compiles one EstimatePlan per
+/// structure up front, so a query is a handful of GP means (no parsing, no
+/// allocation) and millions of candidates can be filtered per second.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "thor/estimator.hpp"
+#include "thor/search/space.hpp"
+
+namespace thor::search {
+
+struct OracleOptions {
+  /// Joules allowed for the whole training run; > 0 and finite.
+  double budget_joules = 0.0;
+  /// 0: feasible when the estimate ≤ budget. In (0, 1): feasible when
+  /// P(E ≤ budget) ≥ confidence with E ~ Normal(estimate, std).
+  double confidence = 0.0;
+  /// Training iterations of the full run (the recipe's train.iterations).
+  int64_t iterations = 1;
+  /// Throws InputError naming the field, its value and the rule.
+  void validate() const;
+};
+
+/// The oracle's answer for one point.
+struct Verdict {
+  double joules = 0.0;       ///< estimated energy of the full run
+  double std = 0.0;          ///< its standard deviation
+  double probability = 1.0;  ///< P(E ≤ budget) under Normal(joules, std)
+  bool feasible = false;
+};
+
+/// What scanning the space found (see Oracle::scan).
+struct SpaceScan {
+  double points = 0;           ///< points of the space
+  uint64_t examined = 0;       ///< points estimated
+  uint64_t feasible = 0;       ///< of those, within the budget
+  bool exhaustive = false;     ///< every point examined (else a uniform sample)
+  Genome cheapest, costliest;  ///< lowest and highest estimated energy seen
+  double cheapest_joules = 0.0, costliest_joules = 0.0;
+  double feasible_share() const { return examined ? static_cast<double>(feasible) / static_cast<double>(examined) : 0.0; }
+};
+
+class Oracle {
+ public:
+  /// Compiles a plan per structure of `space`. Throws InputError naming the
+  /// missing LayerKind when the estimator's profile does not cover the space.
+  Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options);
+
+  const OracleOptions& options() const { return options_; }
+  const SearchSpace& space() const { return space_; }
+
+  /// Estimated energy of the full run, its std and the verdict.
+  Verdict check(const Genome& g) const;
+  /// The verdict alone; with confidence 0 only GP means are evaluated.
+  bool feasible(const Genome& g) const;
+  /// Joules of the full run (mean only).
+  double joules(const Genome& g) const;
+  /// Feasibility of many genomes on `threads` cores (0: all) with oneTBB.
+  std::vector<uint8_t> feasible_batch(const std::vector<Genome>& genomes, int threads) const;
+
+  /// Examines every point when the space has at most `max_points`, else
+  /// `max_points` uniform samples drawn with `seed`.
+  SpaceScan scan(uint64_t max_points, uint64_t seed, int threads) const;
+
+ private:
+  // Channel vector of g in plan order (conv channels, then linear widths).
+  size_t fill_channels(const Genome& g, int64_t* out) const;
+  Verdict judge(double mean_per_iter, double std_per_iter) const;
+
+  SearchSpace space_;
+  OracleOptions options_;
+  std::vector<EstimatePlan> plans_;  // by structure index
+  double z_ = 0.0;                   // normal quantile of the confidence
+};
+
+/// A random feasible point (up to `tries` draws), or nothing.
+std::optional<Genome> random_feasible(const Oracle& oracle, Rng& rng, int tries = 1000);
+/// A feasible mutation of `parent` (up to `tries` mutations, each applied to
+/// the parent, with a second mutation stacked every other try), or nothing.
+std::optional<Genome> mutate_feasible(const Oracle& oracle, const Genome& parent, Rng& rng, int tries = 200);
+
+}  // namespace thor::search

@@ -1,0 +1,182 @@
+// Profiling plans, guided profiling on the synthetic device, profiles as
+// JSON, and the Estimator's answers.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "thor/estimator.hpp"
+#include "thor/io.hpp"
+#include "thor/profiler.hpp"
+#include "thor_test_support.hpp"
+
+using namespace thor;
+
+namespace {
+
+Architecture lenet() { return load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml"); }
+
+// Cheap protocol settings: the sim meter's energy does not depend on time.
+ProfilerOptions sim_options() {
+  ProfilerOptions o;
+  o.measure.iterations = 1;
+  o.measure.warmup = 0;
+  o.measure.repeats = 1;
+  o.progress = false;
+  o.max_points = 10;
+  o.std_fraction = 0.01;
+  return o;
+}
+
+// MAPE of the estimator against the synthetic truth over random channel
+// configurations of `base` (every layer uniform in 1..original).
+double sim_mape(const Estimator& est, const Architecture& base, int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const auto ch = base.channels();
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    std::vector<int64_t> c;
+    for (size_t k = 0; k + 1 < ch.size(); ++k) c.push_back(std::uniform_int_distribution<int64_t>(1, ch[k])(rng));
+    const Architecture a = base.with_channels(c);
+    const double truth = sim_joules_per_iteration(a);
+    sum += std::fabs(est.estimate(a).joules_per_iteration - truth) / truth;
+  }
+  return sum / n;
+}
+
+}  // namespace
+
+TEST_CASE("profiling plans order kinds so that subtraction has what it needs") {
+  const auto plans = plan_profiling({lenet()});
+  REQUIRE(plans.size() >= 5);
+  std::set<std::string> seen;
+  for (const auto& p : plans) {
+    const auto top = p.variant(p.upper);
+    const auto blocks = split_blocks(top);
+    CHECK(blocks.size() == (p.role == BlockRole::output ? 1u : p.role == BlockRole::input ? 2u : 3u));
+    CHECK(blocks.at(p.target_block).key == p.key);
+    for (size_t b = 0; b < blocks.size(); ++b)
+      if (b != p.target_block) CHECK_MESSAGE(seen.count(blocks[b].key), blocks[b].key << " needed by " << p.key);
+    seen.insert(p.key);
+  }
+  // Every block of LeNet-5 has a plan, with a range up to its own channels.
+  for (const auto& b : split_blocks(lenet())) {
+    auto it = std::find_if(plans.begin(), plans.end(), [&](const KindPlan& p) { return p.key == b.key; });
+    REQUIRE(it != plans.end());
+    for (size_t d = 0; d < b.features.size(); ++d) CHECK(it->upper[d] >= b.features[d]);
+  }
+}
+
+TEST_CASE("guided profiling recovers the synthetic device within 2% with fewer points than a grid") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  const Architecture base = lenet();
+  const ProfileResult guided = run_profiler({base}, *meter, mo, sim_options());
+  const Estimator est(guided.profile);
+  const double mape = sim_mape(est, base, 60, 11);
+  size_t guided_points = 0;
+  for (const auto& [k, kind] : guided.profile.kinds) guided_points += kind.points.size();
+  MESSAGE("guided: " << guided_points << " points, MAPE " << 100 * mape << "%");
+  CHECK(mape < 0.02);
+  CHECK(guided.measured == static_cast<int>(guided_points));
+
+  // An evenly spaced grid needs more points to do as well.
+  ProfilerOptions uniform = sim_options();
+  uniform.guided = false;
+  uniform.max_points = 2 * uniform.max_points;
+  const ProfileResult grid = run_profiler({base}, *meter, mo, uniform);
+  size_t grid_points = 0;
+  for (const auto& [k, kind] : grid.profile.kinds) grid_points += kind.points.size();
+  const double grid_mape = sim_mape(Estimator(grid.profile), base, 60, 11);
+  MESSAGE("uniform grid: " << grid_points << " points, MAPE " << 100 * grid_mape << "%");
+  CHECK(guided_points < grid_points);
+  CHECK(mape <= grid_mape * 1.25);
+}
+
+TEST_CASE("profiles round-trip through JSON and bad files are named") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  const Architecture base = lenet();
+  ProfilerOptions o = sim_options();
+  o.max_points = 4;
+  const DeviceProfile p = run_profiler({base}, *meter, mo, o).profile;
+  testing::TempDir dir("profile");
+  p.save(dir.str("p.json"));
+  const DeviceProfile back = DeviceProfile::load(dir.str("p.json"));
+  CHECK(back.kinds.size() == p.kinds.size());
+  CHECK(back.settings.differences(p.settings).empty());
+  const Architecture small = base.with_channels({3, 7, 50, 20});
+  CHECK(Estimator(back).estimate(small).joules_per_iteration == Estimator(p).estimate(small).joules_per_iteration);
+  CHECK(back.settings.kind == EnergyKind::simulated);
+
+  // Truncated and corrupt files.
+  const std::string text = read_file(dir.str("p.json"));
+  write_file_atomic(dir.str("cut.json"), text.substr(0, text.size() / 2));
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("cut.json")), doctest::Contains("cut.json"), InputError);
+  write_file_atomic(dir.str("wrong.json"), R"({"schema_version": 1, "settings": {}})");
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("wrong.json")), doctest::Contains("settings"), InputError);
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("none.json")), doctest::Contains("none.json"), InputError);
+
+  // Settings differences are named.
+  ProfileSettings other = p.settings;
+  other.threads = 4;
+  const auto diff = p.settings.differences(other);
+  REQUIRE(diff.size() == 1);
+  CHECK(diff[0].find("threads") != std::string::npos);
+}
+
+TEST_CASE("the estimator sums blocks, names missing kinds, and its fast plan agrees") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  const Architecture base = lenet();
+  ProfilerOptions o = sim_options();
+  o.max_points = 5;
+  const Estimator est(run_profiler({base}, *meter, mo, o).profile);
+  const EstimateResult r = est.estimate(base);
+  REQUIRE(r.ok());
+  REQUIRE(r.layers.size() == 5);
+  double sum = 0.0, var = 0.0;
+  for (const auto& l : r.layers) {
+    sum += l.joules;
+    var += l.std * l.std;
+  }
+  CHECK(r.joules_per_iteration == doctest::Approx(sum));
+  CHECK(r.std == doctest::Approx(std::sqrt(var)));
+  CHECK(r.total(100) == doctest::Approx(100 * sum));
+
+  const EstimatePlan plan = est.plan(base);
+  REQUIRE(plan.num_channels() == 4);
+  std::mt19937_64 rng(3);
+  std::vector<int64_t> batch;
+  std::vector<double> expected;
+  for (int i = 0; i < 50; ++i) {
+    std::vector<int64_t> c{std::uniform_int_distribution<int64_t>(1, 6)(rng), std::uniform_int_distribution<int64_t>(1, 16)(rng),
+                           std::uniform_int_distribution<int64_t>(1, 120)(rng), std::uniform_int_distribution<int64_t>(1, 84)(rng)};
+    const EstimateResult full = est.estimate(base.with_channels(c));
+    CHECK(plan.mean(c.data()) == doctest::Approx(full.joules_per_iteration).epsilon(1e-12));
+    CHECK(std::sqrt(plan.predict(c.data()).variance) == doctest::Approx(full.std).epsilon(1e-9));
+    batch.insert(batch.end(), c.begin(), c.end());
+    expected.push_back(full.joules_per_iteration);
+  }
+  const auto means = est.mean_batch(plan, batch);
+  REQUIRE(means.size() == expected.size());
+  for (size_t i = 0; i < means.size(); ++i) CHECK(means[i] == doctest::Approx(expected[i]).epsilon(1e-12));
+
+  // A kernel size the profile never saw.
+  Architecture other = base;
+  other.layers[3].kernel = 3;
+  CHECK_THROWS_WITH_AS(est.estimate(other), doctest::Contains("k3"), InputError);
+  EstimatorOptions fallback;
+  fallback.flops_fallback = true;
+  const Estimator loose(est.profile(), fallback);
+  const EstimateResult f = loose.estimate(other);
+  CHECK(f.status == EstimateStatus::missing_kind);
+  CHECK(f.layers[1].fallback);
+  CHECK(f.joules_per_iteration > 0.0);
+}
