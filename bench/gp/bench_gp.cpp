@@ -106,12 +106,12 @@ nlohmann::json run_sklearn(const std::string& python, int threads, const Eigen::
 }
 
 void row(const char* metric, double thor, double sk, bool higher_is_better, const char* unit) {
-  std::printf("%-34s %14.4g %14s %10s  %s\n", metric, thor,
-              std::isnan(sk) ? "-" : std::to_string(sk).c_str(),
-              std::isnan(sk) ? "-"
-                             : (std::to_string(higher_is_better ? thor / sk : sk / thor) + "x")
-                                   .c_str(),
-              unit);
+  char sk_text[32] = "-", ratio_text[32] = "-";
+  if (!std::isnan(sk)) {
+    std::snprintf(sk_text, sizeof sk_text, "%.4g", sk);
+    std::snprintf(ratio_text, sizeof ratio_text, "%.1fx", higher_is_better ? thor / sk : sk / thor);
+  }
+  std::printf("%-34s %12.4g %14s %9s  %s\n", metric, thor, sk_text, ratio_text, unit);
 }
 
 }  // namespace
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
                 fit.log_marginal_likelihood);
   else
     std::printf("scikit-learn: %s\n", sk.at("error").get<std::string>().c_str());
-  std::printf("\n%-34s %14s %14s %10s  %s\n", "metric", "thor", "scikit-learn", "speedup",
+  std::printf("\n%-34s %12s %14s %9s  %s\n", "metric", "thor", "scikit-learn", "thor gain",
               "unit");
   row("fit, 8 restarts", median(fit_ms), get("fit_ms"), false, "ms");
   row("single-point predict (mean+var)", single_ns, get("single_ns"), false, "ns/call");

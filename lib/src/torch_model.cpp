@@ -413,7 +413,7 @@ void Model::export_torchscript(const std::string& path) const {
     c.define("def forward(self, x):\n    " + body + "\n");
     const std::string name = "layer" + std::to_string(i);
     m.register_module(name, c);
-    top << "    x = self." << name << "(x)\n";
+    top << "    x = self." << name << ".forward(x)\n";
   }
   top << "    return x\n";
   m.define(top.str());

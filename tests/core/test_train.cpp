@@ -72,6 +72,10 @@ TEST_CASE("checkpoints and TorchScript exports reproduce the model") {
   CHECK(loaded.accuracy(test) == doctest::Approx(acc));
   model.export_torchscript(dir.str("model.pt"));
   CHECK(torchscript_accuracy(dir.str("model.pt"), test) == doctest::Approx(acc));
+  // The export keeps the layer structure readable.
+  CHECK(architecture_from_torchscript(dir.str("model.pt"), {1, 12, 12}, 16) == small_cnn());
+  CHECK_THROWS_WITH_AS(architecture_from_torchscript(dir.str("m.ckpt"), {1, 12, 12}, 16), doctest::Contains("m.ckpt"),
+                       InputError);
   // A checkpoint of another architecture is refused, naming the file.
   const Architecture wider = small_cnn().with_channels({8, 16});
   CHECK_THROWS_WITH_AS(Model::load(dir.str("m.ckpt"), wider), doctest::Contains("m.ckpt"), InputError);

@@ -120,22 +120,22 @@ TEST_CASE("kernels: bulk operations agree with the per-pair functions") {
     Eigen::MatrixXd K(9, 9), C(4, 9);
     k->gram(X, K);
     k->cross(A, X, C);
-    Eigen::MatrixXd W = Eigen::MatrixXd::Random(9, 9);
-    W = (W + W.transpose()).eval();
-    std::vector<double> contract(k->num_params(), 0.0), expect(k->num_params(), 0.0),
-        g(k->num_params());
-    k->gram_gradient_contract(X, W, contract.data());
+    Eigen::MatrixXd KL = Eigen::MatrixXd::Zero(9, 9);
+    std::vector<Eigen::MatrixXd> dK(k->num_params(), Eigen::MatrixXd::Zero(9, 9));
+    k->gram_lower_with_gradients(X, KL, dK);
+    std::vector<double> g(k->num_params());
     for (int i = 0; i < 9; ++i) {
       const Eigen::Vector2d a = X.row(i).transpose();
       for (int j = 0; j < 9; ++j) {
         const Eigen::Vector2d b = X.row(j).transpose();
         CHECK(K(i, j) == doctest::Approx(k->eval(a.data(), b.data())).epsilon(1e-14));
+        if (j > i) continue;
+        CHECK(KL(i, j) == doctest::Approx(K(i, j)).epsilon(1e-14));
         k->gradient(a.data(), b.data(), g.data());
-        for (std::size_t q = 0; q < g.size(); ++q) expect[q] += W(i, j) * g[q];
+        for (std::size_t q = 0; q < g.size(); ++q)
+          CHECK(dK[q](i, j) == doctest::Approx(g[q]).epsilon(1e-13).scale(1e-300));
       }
     }
-    for (std::size_t q = 0; q < g.size(); ++q)
-      CHECK(contract[q] == doctest::Approx(expect[q]).epsilon(1e-12));
     for (int i = 0; i < 4; ++i) {
       const Eigen::Vector2d a = A.row(i).transpose();
       for (int j = 0; j < 9; ++j) {
@@ -146,6 +146,71 @@ TEST_CASE("kernels: bulk operations agree with the per-pair functions") {
     auto c = k->clone();
     CHECK(c->log_params() == k->log_params());
     CHECK(c->name() == k->name());
+  }
+}
+
+namespace {
+
+// A kernel that implements only the per-pair functions, so the base class's
+// generic bulk operations are used.
+class PairOnly final : public Kernel {
+ public:
+  explicit PairOnly(std::unique_ptr<Kernel> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "pair_only"; }
+  int input_dim() const override { return inner_->input_dim(); }
+  int num_params() const override { return inner_->num_params(); }
+  std::vector<std::string> param_names() const override { return inner_->param_names(); }
+  Eigen::VectorXd log_params() const override { return inner_->log_params(); }
+  void set_log_params(const Eigen::Ref<const Eigen::VectorXd>& p) override {
+    inner_->set_log_params(p);
+  }
+  Eigen::VectorXd log_lower_bounds() const override { return inner_->log_lower_bounds(); }
+  Eigen::VectorXd log_upper_bounds() const override { return inner_->log_upper_bounds(); }
+  std::unique_ptr<Kernel> clone() const override {
+    return std::make_unique<PairOnly>(inner_->clone());
+  }
+  double eval(const double* a, const double* b) const override { return inner_->eval(a, b); }
+  void gradient(const double* a, const double* b, double* g) const override {
+    inner_->gradient(a, b, g);
+  }
+  void input_gradient(const double* x, const double* b, double* g) const override {
+    inner_->input_gradient(x, b, g);
+  }
+
+ private:
+  std::unique_ptr<Kernel> inner_;
+};
+
+}  // namespace
+
+TEST_CASE("kernels: the generic bulk operations match the specialised ones") {
+  std::mt19937 rng(5);
+  for (const char* name : kKernels) {
+    CAPTURE(name);
+    auto k = kernel_with_params(name, 2, rng);
+    PairOnly generic(k->clone());
+    const Eigen::MatrixXd X = random_points(7, 2, rng), A = random_points(3, 2, rng);
+    Eigen::MatrixXd K1(7, 7), K2(7, 7), C1(3, 7), C2(3, 7);
+    k->gram(X, K1);
+    generic.gram(X, K2);
+    CHECK((K1 - K2).cwiseAbs().maxCoeff() < 1e-14);
+    k->cross(A, X, C1);
+    generic.cross(A, X, C2);
+    CHECK((C1 - C2).cwiseAbs().maxCoeff() < 1e-14);
+    Eigen::MatrixXd L1 = Eigen::MatrixXd::Zero(7, 7), L2 = L1;
+    std::vector<Eigen::MatrixXd> d1(3, L1), d2(3, L1);
+    k->gram_lower_with_gradients(X, L1, d1);
+    generic.gram_lower_with_gradients(X, L2, d2);
+    CHECK((L1 - L2).cwiseAbs().maxCoeff() < 1e-14);
+    for (int p = 0; p < 3; ++p) CHECK((d1[p] - d2[p]).cwiseAbs().maxCoeff() < 1e-13);
+    const Eigen::Vector2d x(0.3, 0.6);
+    Eigen::VectorXd w = Eigen::VectorXd::Random(7);
+    double g1[2], g2[2];
+    k->input_gradient_sum(x.data(), X, w.data(), g1);
+    generic.input_gradient_sum(x.data(), X, w.data(), g2);
+    CHECK(g1[0] == doctest::Approx(g2[0]).epsilon(1e-13));
+    CHECK(g1[1] == doctest::Approx(g2[1]).epsilon(1e-13));
+    CHECK(generic.diag(x.data()) == doctest::Approx(k->diag(x.data())));
   }
 }
 

@@ -27,9 +27,15 @@ bool try_factor(const Eigen::MatrixXd& base, Eigen::MatrixXd& work,
 
 double factor_with_jitter(const Eigen::MatrixXd& base, Eigen::MatrixXd& work,
                           Eigen::LLT<Eigen::MatrixXd>& llt, bool escalate, double fixed_jitter,
-                          double min_rel, double max_rel, int* attempts) {
+                          double min_rel, double max_rel, int* attempts, bool lower_only) {
   const Eigen::Index n = base.rows();
-  if (!base.allFinite())
+  bool finite = true;
+  if (lower_only) {
+    for (Eigen::Index j = 0; j < n && finite; ++j) finite = base.col(j).tail(n - j).allFinite();
+  } else {
+    finite = base.allFinite();
+  }
+  if (!finite)
     throw NumericalError("gp: covariance matrix (" + std::to_string(n) + "x" + std::to_string(n) +
                          ") has non-finite entries; check inputs and hyperparameters");
   int tries = 0;

@@ -550,7 +550,7 @@ double GaussianProcess::log_marginal_likelihood(const Eigen::Ref<const Eigen::Ve
                                                 Eigen::VectorXd* grad) const {
   require_conditioned("log_marginal_likelihood");
   detail::LmlEvaluator eval(*kernel_, *mean_, Xn_, yn_, options_.learn_noise,
-                            options_.learn_noise ? noise_variance_ : options_.initial_noise_variance,
+                            noise_variance_,
                             options_.jitter_min_relative, options_.jitter_max_relative);
   if (theta.size() != eval.size())
     throw InputError("gp: log_marginal_likelihood: theta has " + std::to_string(theta.size()) +

@@ -7,12 +7,14 @@
 #include <sstream>
 
 #include "small_buffer.hpp"
+#include "vmath.hpp"
 #include "thor/error.hpp"
 
 namespace thor::gp {
 
 namespace {
 
+using detail::fast_exp;
 using detail::SmallBuffer;
 constexpr std::size_t kStackDim = 16;
 
@@ -27,24 +29,21 @@ std::string fmt_double(double v) {
   return s.str();
 }
 
-// The math of each radial profile g(r), given r^2.
+// The math of each radial profile g(r), given r^2. Branch-free so that the
+// loops below vectorise:
 //   value(r2)          -> g
 //   value_dlog(r2,g,h) -> g and h = -g'(r) / r  (so dk/dlog l_d = s2 h u_d^2)
-//   apply(o, s2)       -> o := s2 g(o) in place, o holding r^2 (vectorised)
 template <class Profile>
 struct ProfileMath;
 
 template <>
 struct ProfileMath<Matern12Profile> {
-  static double value(double r2) { return std::exp(-std::sqrt(r2)); }
+  static double value(double r2) { return fast_exp(-std::sqrt(r2)); }
   static void value_dlog(double r2, double& g, double& h) {
     const double r = std::sqrt(r2);
-    g = std::exp(-r);
-    h = r > 0.0 ? g / r : 0.0;  // u_d = 0 when r = 0, so the product is 0 there
-  }
-  template <class A>
-  static void apply(A&& o, double s2) {
-    o = s2 * (-o.sqrt()).exp();
+    g = fast_exp(-r);
+    // u_d = 0 when r = 0, so the product h u_d^2 is 0 there.
+    h = r > 0.0 ? g / r : 0.0;
   }
 };
 
@@ -53,18 +52,13 @@ struct ProfileMath<Matern32Profile> {
   static constexpr double kS3 = 1.7320508075688772;
   static double value(double r2) {
     const double r = std::sqrt(r2);
-    return (1.0 + kS3 * r) * std::exp(-kS3 * r);
+    return (1.0 + kS3 * r) * fast_exp(-kS3 * r);
   }
   static void value_dlog(double r2, double& g, double& h) {
     const double r = std::sqrt(r2);
-    const double e = std::exp(-kS3 * r);
+    const double e = fast_exp(-kS3 * r);
     g = (1.0 + kS3 * r) * e;
     h = 3.0 * e;
-  }
-  template <class A>
-  static void apply(A&& o, double s2) {
-    o = o.sqrt();
-    o = s2 * (1.0 + kS3 * o) * (-kS3 * o).exp();
   }
 };
 
@@ -73,33 +67,94 @@ struct ProfileMath<Matern52Profile> {
   static constexpr double kS5 = 2.23606797749979;
   static double value(double r2) {
     const double r = std::sqrt(r2);
-    return (1.0 + kS5 * r + (5.0 / 3.0) * r2) * std::exp(-kS5 * r);
+    return (1.0 + kS5 * r + (5.0 / 3.0) * r2) * fast_exp(-kS5 * r);
   }
   static void value_dlog(double r2, double& g, double& h) {
     const double r = std::sqrt(r2);
-    const double e = std::exp(-kS5 * r);
+    const double e = fast_exp(-kS5 * r);
     g = (1.0 + kS5 * r + (5.0 / 3.0) * r2) * e;
     h = (5.0 / 3.0) * (1.0 + kS5 * r) * e;
-  }
-  template <class A>
-  static void apply(A&& o, double s2) {
-    o = o.sqrt();
-    o = s2 * (1.0 + kS5 * o + (5.0 / 3.0) * o.square()) * (-kS5 * o).exp();
   }
 };
 
 template <>
 struct ProfileMath<RbfProfile> {
-  static double value(double r2) { return std::exp(-0.5 * r2); }
+  static double value(double r2) { return fast_exp(-0.5 * r2); }
   static void value_dlog(double r2, double& g, double& h) {
-    g = std::exp(-0.5 * r2);
+    g = fast_exp(-0.5 * r2);
     h = g;
   }
-  template <class A>
-  static void apply(A&& o, double s2) {
-    o = s2 * (-0.5 * o).exp();
-  }
 };
+
+// out[i] = s2 g(r_i), r_i^2 = sum_d ((X(i, d) - x_d) il_d)^2 for n rows of a
+// column-major X with leading dimension ld.
+template <class Profile>
+THOR_GP_HOT_LOOP void cross_point_loop(const double* __restrict X, Eigen::Index ld, Eigen::Index n,
+                                       int dim, const double* __restrict x,
+                                       const double* __restrict il, double s2,
+                                       double* __restrict out) {
+  {
+    const double x0 = x[0], l0 = il[0];
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double u = (X[i] - x0) * l0;
+      out[i] = u * u;
+    }
+  }
+  for (int d = 1; d < dim; ++d) {
+    const double* __restrict c = X + d * ld;
+    const double xd = x[d], ld_inv = il[d];
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double u = (c[i] - xd) * ld_inv;
+      out[i] += u * u;
+    }
+  }
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = s2 * ProfileMath<Profile>::value(out[i]);
+}
+
+// Column j of the lower triangles of K and of dK/dlog theta: rows j+1 .. n-1
+// vectorised, then the diagonal. dk[0 .. dim) are the length-scale derivatives,
+// dk[dim] the signal-variance one (= K).
+template <class Profile>
+THOR_GP_HOT_LOOP void gram_gradient_column(const double* __restrict X, Eigen::Index ld,
+                                           Eigen::Index n, int dim, Eigen::Index j,
+                                           const double* __restrict il, double s2,
+                                           double* __restrict kcol, double* const* dk) {
+  const Eigen::Index m = n - j - 1;
+  double* __restrict r2 = kcol + j + 1;
+  double* __restrict hs = dk[dim] + j + 1;
+  for (int d = 0; d < dim; ++d) {
+    const double* __restrict c = X + d * ld + j + 1;
+    const double xj = X[d * ld + j], l = il[d];
+    double* __restrict u2 = dk[d] + j + 1;
+    if (d == 0) {
+      for (Eigen::Index i = 0; i < m; ++i) {
+        const double u = (c[i] - xj) * l;
+        u2[i] = u * u;
+        r2[i] = u * u;
+      }
+    } else {
+      for (Eigen::Index i = 0; i < m; ++i) {
+        const double u = (c[i] - xj) * l;
+        u2[i] = u * u;
+        r2[i] += u * u;
+      }
+    }
+  }
+  for (Eigen::Index i = 0; i < m; ++i) {
+    double g, h;
+    ProfileMath<Profile>::value_dlog(r2[i], g, h);
+    r2[i] = s2 * g;
+    hs[i] = s2 * h;
+  }
+  for (int d = 0; d < dim; ++d) {
+    double* __restrict u2 = dk[d] + j + 1;
+    for (Eigen::Index i = 0; i < m; ++i) u2[i] *= hs[i];
+  }
+  for (Eigen::Index i = 0; i < m; ++i) hs[i] = r2[i];
+  kcol[j] = s2;
+  for (int d = 0; d < dim; ++d) dk[d][j] = 0.0;
+  dk[dim][j] = s2;
+}
 
 std::mutex& registry_mutex() {
   static std::mutex m;
@@ -171,9 +226,9 @@ void Kernel::cross(const Eigen::Ref<const Eigen::MatrixXd>& A,
   }
 }
 
-void Kernel::gram_gradient_contract(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                    const Eigen::Ref<const Eigen::MatrixXd>& W,
-                                    double* grad) const {
+void Kernel::gram_lower_with_gradients(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                       Eigen::Ref<Eigen::MatrixXd> K,
+                                       std::vector<Eigen::MatrixXd>& dK) const {
   const Eigen::Index n = X.rows();
   const std::size_t d = static_cast<std::size_t>(X.cols());
   const std::size_t p = static_cast<std::size_t>(num_params());
@@ -182,9 +237,9 @@ void Kernel::gram_gradient_contract(const Eigen::Ref<const Eigen::MatrixXd>& X,
     copy_row(X, j, b.data());
     for (Eigen::Index i = j; i < n; ++i) {
       copy_row(X, i, a.data());
+      K(i, j) = eval(a.data(), b.data());
       gradient(a.data(), b.data(), g.data());
-      const double w = i == j ? W(i, j) : 2.0 * W(i, j);
-      for (std::size_t k = 0; k < p; ++k) grad[k] += w * g[k];
+      for (std::size_t k = 0; k < p; ++k) dK[k](i, j) = g[k];
     }
   }
 }
@@ -318,12 +373,9 @@ template <class Profile>
 void StationaryKernel<Profile>::cross_point(const double* x,
                                             const Eigen::Ref<const Eigen::MatrixXd>& X,
                                             double* out) const {
-  const Eigen::Index n = X.rows();
-  Eigen::Map<Eigen::ArrayXd> o(out, n);
-  o = ((X.col(0).array() - x[0]) * inv_length_scale_[0]).square();
-  for (int d = 1; d < dim_; ++d)
-    o += ((X.col(d).array() - x[d]) * inv_length_scale_[d]).square();
-  ProfileMath<Profile>::apply(o, signal_variance_);
+  if (X.rows() == 0) return;
+  cross_point_loop<Profile>(X.data(), X.outerStride(), X.rows(), dim_, x,
+                            inv_length_scale_.data(), signal_variance_, out);
 }
 
 template <class Profile>
@@ -337,7 +389,9 @@ void StationaryKernel<Profile>::gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
     if (m == 0) break;
     copy_row(X, j, x.data());
     // Lower part of column j, vectorised over the rows below the diagonal.
-    cross_point(x.data(), X.bottomRows(m), K.col(j).data() + j + 1);
+    cross_point_loop<Profile>(X.data() + j + 1, X.outerStride(), m, dim_, x.data(),
+                              inv_length_scale_.data(), signal_variance_,
+                              K.col(j).data() + j + 1);
   }
   K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
 }
@@ -354,32 +408,22 @@ void StationaryKernel<Profile>::cross(const Eigen::Ref<const Eigen::MatrixXd>& A
 }
 
 template <class Profile>
-void StationaryKernel<Profile>::gram_gradient_contract(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                                       const Eigen::Ref<const Eigen::MatrixXd>& W,
-                                                       double* grad) const {
+void StationaryKernel<Profile>::gram_lower_with_gradients(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                                          Eigen::Ref<Eigen::MatrixXd> K,
+                                                          std::vector<Eigen::MatrixXd>& dK) const {
   const Eigen::Index n = X.rows();
-  SmallBuffer<kStackDim> gl(static_cast<std::size_t>(dim_)), u2(static_cast<std::size_t>(dim_));
-  for (int d = 0; d < dim_; ++d) gl[d] = 0.0;
-  double gs = 0.0;
-  for (Eigen::Index j = 0; j < n; ++j) {
-    gs += W(j, j);  // g(0) = 1, and dk/dlog l = 0 on the diagonal
-    for (Eigen::Index i = j + 1; i < n; ++i) {
-      double r2 = 0.0;
-      for (int d = 0; d < dim_; ++d) {
-        const double u = (X(i, d) - X(j, d)) * inv_length_scale_[d];
-        u2[d] = u * u;
-        r2 += u2[d];
-      }
-      double g, h;
-      ProfileMath<Profile>::value_dlog(r2, g, h);
-      const double w = 2.0 * W(i, j);
-      gs += w * g;
-      const double wh = w * h;
-      for (int d = 0; d < dim_; ++d) gl[d] += wh * u2[d];
-    }
+  double* cols[kStackDim + 1];
+  std::vector<double*> heap;
+  double** dk = cols;
+  if (static_cast<std::size_t>(dim_) + 1 > kStackDim + 1) {
+    heap.resize(static_cast<std::size_t>(dim_) + 1);
+    dk = heap.data();
   }
-  for (int d = 0; d < dim_; ++d) grad[d] += signal_variance_ * gl[d];
-  grad[dim_] += signal_variance_ * gs;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (int p = 0; p <= dim_; ++p) dk[p] = dK[static_cast<std::size_t>(p)].col(j).data();
+    gram_gradient_column<Profile>(X.data(), X.outerStride(), n, dim_, j, inv_length_scale_.data(),
+                                  signal_variance_, K.col(j).data(), dk);
+  }
 }
 
 template <class Profile>

@@ -26,9 +26,11 @@ LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean,
       pk_(kernel.num_params()),
       pm_(mean.num_params()) {
   const Eigen::Index n = X.rows();
-  base_.resize(n, n);
+  base_ = Eigen::MatrixXd::Zero(n, n);  // the strict upper triangle stays 0
   work_.resize(n, n);
   W_.resize(n, n);
+  Linv_.resize(n, n);
+  dK_.assign(static_cast<std::size_t>(pk_), Eigen::MatrixXd::Zero(n, n));
   llt_ = Eigen::LLT<Eigen::MatrixXd>(n);
   r_.resize(n);
   alpha_.resize(n);
@@ -42,9 +44,10 @@ double LmlEvaluator::evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
   const double noise = learn_noise_ ? std::exp(theta[pk_]) : fixed_noise_;
   if (pm_ > 0) mean_->set_params(theta.tail(pm_));
 
-  kernel_->gram(X_, base_);
+  // The Gram matrix and its derivatives, lower triangles only (LLT reads the lower triangle).
+  kernel_->gram_lower_with_gradients(X_, base_, dK_);
   base_.diagonal().array() += noise;
-  factor_with_jitter(base_, work_, llt_, true, 0.0, jitter_min_, jitter_max_);
+  factor_with_jitter(base_, work_, llt_, true, 0.0, jitter_min_, jitter_max_, nullptr, true);
 
   mean_->eval_batch(X_, r_);
   r_ = y_ - r_;
@@ -56,14 +59,23 @@ double LmlEvaluator::evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
     throw NumericalError("gp: log marginal likelihood is not finite at these hyperparameters");
   if (grad == nullptr) return lml;
 
-  // dLML/dtheta = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta)
+  // dLML/dtheta_p = 1/2 tr(W dK_p), W = alpha alpha^T - K^-1, on lower triangles:
+  // K^-1 = L^-T L^-1 from the triangular inverse and a rank update.
   grad->setZero(size());
-  W_.setIdentity();
-  llt_.solveInPlace(W_);
-  W_ *= -1.0;
-  W_.noalias() += alpha_ * alpha_.transpose();
-  kernel_->gram_gradient_contract(X_, W_, grad->data());
-  grad->head(pk_) *= 0.5;
+  Linv_.setIdentity();
+  llt_.matrixL().solveInPlace(Linv_);
+  W_.setZero();
+  W_.selfadjointView<Eigen::Lower>().rankUpdate(Linv_.transpose(), -1.0);
+  for (Eigen::Index j = 0; j < n; ++j) W_.col(j).tail(n - j) += alpha_[j] * alpha_.tail(n - j);
+  for (int p = 0; p < pk_; ++p) {
+    const Eigen::MatrixXd& D = dK_[static_cast<std::size_t>(p)];
+    double s = 0.0;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const Eigen::Index m = n - j - 1;
+      s += W_(j, j) * D(j, j) + 2.0 * W_.col(j).tail(m).dot(D.col(j).tail(m));
+    }
+    (*grad)[p] = 0.5 * s;
+  }
   if (learn_noise_) (*grad)[pk_] = 0.5 * noise * W_.trace();
   if (pm_ > 0) {
     // dLML/dbeta = alpha^T dm/dbeta

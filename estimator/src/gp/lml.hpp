@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <memory>
+#include <vector>
 
 #include "thor/gp/kernel.hpp"
 #include "thor/gp/mean.hpp"
@@ -33,7 +34,8 @@ class LmlEvaluator {
   double fixed_noise_;
   double jitter_min_, jitter_max_;
   int pk_, pm_;
-  Eigen::MatrixXd base_, work_, W_;
+  Eigen::MatrixXd base_, work_, W_, Linv_;
+  std::vector<Eigen::MatrixXd> dK_;
   Eigen::LLT<Eigen::MatrixXd> llt_;
   Eigen::VectorXd r_, alpha_, mgrad_;
 };

@@ -201,7 +201,8 @@ using KernelFactory =
 
 /// Adds or replaces a kernel factory under `name` (thread-safe).
 void register_kernel(const std::string& name, KernelFactory factory);
-/// Registers "matern12", "matern32", "matern52" and "rbf". Idempotent.
+/// Registers "matern12", "matern32", "matern52" and "rbf" where those names are
+/// not taken yet (a user factory under a built-in name wins). Idempotent.
 void register_builtin_kernels();
 /// A kernel from the registry; throws thor::InputError ("gp: unknown kernel ...")
 /// listing the registered names when `name` is unknown.

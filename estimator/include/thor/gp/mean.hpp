@@ -130,7 +130,8 @@ using MeanFactory = std::function<std::unique_ptr<MeanFunction>(int input_dim)>;
 
 /// Adds or replaces a mean factory under `name` (thread-safe).
 void register_mean(const std::string& name, MeanFactory factory);
-/// Registers "zero", "constant" and "linear". Idempotent.
+/// Registers "zero", "constant" and "linear" where those names are not taken
+/// yet (a user factory under a built-in name wins). Idempotent.
 void register_builtin_means();
 /// A mean function from the registry; throws thor::InputError ("gp: unknown
 /// mean ...") listing the registered names when `name` is unknown.

@@ -1,0 +1,652 @@
+#include "thor/pruner/pruner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <set>
+
+#include "parallel.hpp"
+#include "plots.hpp"
+#include "thor/estimator.hpp"
+#include "thor/io.hpp"
+#include "thor/meter.hpp"
+#include "thor/profiler.hpp"
+#include "thor/protocol.hpp"
+#include "thor/pruner/oracle.hpp"
+#include "thor/pruner/surgery.hpp"
+
+namespace fs = std::filesystem;
+
+namespace thor {
+
+std::string to_string(PruneStatus status) { return status == PruneStatus::ok ? "ok" : "over_budget"; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string strf(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::string list(const ChannelConfig& c) {
+  std::string s = "[";
+  for (size_t i = 0; i < c.size(); ++i) s += (i ? "," : "") + std::to_string(c[i]);
+  return s + "]";
+}
+
+nlohmann::json curve_json(const std::vector<CurvePoint>& curve) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& p : curve) a.push_back({{"iteration", p.iteration}, {"loss", p.loss}, {"accuracy", p.accuracy}});
+  return a;
+}
+
+// Samples [begin, begin + n) of `d` as a dataset of their own.
+Dataset slice(const Dataset& d, int64_t begin, int64_t n, const std::string& name) {
+  Dataset out;
+  out.name = name;
+  out.sample_shape = d.sample_shape;
+  out.num_classes = d.num_classes;
+  const int64_t numel = d.sample_numel();
+  out.data.assign(d.data.begin() + begin * numel, d.data.begin() + (begin + n) * numel);
+  out.labels.assign(d.labels.begin() + begin, d.labels.begin() + begin + n);
+  return out;
+}
+
+// The output folder is assembled in a sibling temp folder and renamed into
+// place at the end, so a failure at any step leaves no partial output.
+class Staging {
+ public:
+  explicit Staging(const fs::path& target) : target_(target) {
+    const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (!fs::exists(parent)) {
+      fs::create_directories(parent);
+      created_parent_ = parent;
+    }
+    path_ = parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~Staging() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    if (!created_parent_.empty()) fs::remove(created_parent_, ec);  // only if still empty
+  }
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+  // Replaces the target: an old folder is moved aside first, then removed.
+  void commit() {
+    fs::path old;
+    if (fs::exists(target_)) {
+      old = target_;
+      old += ".old-" + std::to_string(::getpid());
+      fs::remove_all(old);
+      fs::rename(target_, old);
+    }
+    fs::rename(path_, target_);
+    committed_ = true;
+    if (!old.empty()) fs::remove_all(old);
+  }
+
+ private:
+  fs::path target_, path_, created_parent_;
+  bool committed_ = false;
+};
+
+// Whether a cached profile covers every kind the baseline needs over the
+// channel ranges pruning can reach (1 .. the baseline's own counts).
+bool profile_covers(const DeviceProfile& profile, const Architecture& arch, std::string& why) {
+  for (const KindPlan& plan : plan_profiling({arch})) {
+    auto it = profile.kinds.find(plan.key);
+    if (it == profile.kinds.end()) {
+      why = "kind " + plan.key + " is missing";
+      return false;
+    }
+    const KindModel& k = it->second;
+    if (k.lower.size() != plan.lower.size() || k.upper.size() != plan.upper.size()) {
+      why = "kind " + plan.key + " has other features";
+      return false;
+    }
+    for (size_t f = 0; f < plan.lower.size(); ++f)
+      if (k.lower[f] > plan.lower[f] || k.upper[f] < plan.upper[f]) {
+        why = "kind " + plan.key + " covers channels " + std::to_string(k.lower[f]) + ".." + std::to_string(k.upper[f]) +
+              ", pruning needs " + std::to_string(plan.lower[f]) + ".." + std::to_string(plan.upper[f]);
+        return false;
+      }
+  }
+  return true;
+}
+
+// Everything one oracle run needs, shared by the runs.
+struct Context {
+  const Recipe& recipe;
+  const PruneOptions& options;
+  const Model& baseline;
+  const Dataset& train;
+  const Dataset& validation;
+  const Dataset& test;
+  EnergyMeter& meter;
+  const Estimator& estimator;
+  const Staging& staging;
+  double budget_jpi = 0.0;         // against the measured baseline
+  double baseline_measured = 0.0;
+  double baseline_estimated = 0.0;
+  std::vector<std::string>& warnings;
+  void say(const std::string& s) const {
+    if (options.progress) std::cerr << "prune: " << s << "\n" << std::flush;
+  }
+};
+
+// The candidate pool every oracle draws from: the strategy's proposals,
+// deduplicated, with both oracles' figures.
+struct Pool {
+  std::vector<ChannelConfig> configs;
+  std::vector<double> estimated, flops;
+  int64_t sampled = 0;
+};
+
+Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels) {
+  const auto strategy = make_pruning_strategy(ctx.options.strategy);
+  const PruneSpace space = PruneSpace::from_baseline(baseline_channels, ctx.options.min_keep);
+  std::mt19937_64 rng(ctx.options.seed);
+  auto proposed = strategy->propose(space, static_cast<size_t>(ctx.options.samples), rng);
+  Pool pool;
+  pool.sampled = static_cast<int64_t>(proposed.size());
+  std::set<ChannelConfig> seen;
+  for (auto& c : proposed) {
+    if (c.size() != baseline_channels.size())
+      throw std::logic_error("pruning strategy '" + strategy->name() + "' proposed " + std::to_string(c.size()) +
+                             " channel counts, expected " + std::to_string(baseline_channels.size()));
+    c = space.clamp(std::move(c));
+    if (seen.insert(c).second) pool.configs.push_back(std::move(c));
+  }
+  const auto est = make_energy_oracle("estimator", ctx.estimator, ctx.baseline.architecture());
+  const auto flops = make_energy_oracle("flops", ctx.estimator, ctx.baseline.architecture());
+  for (const auto& c : pool.configs) {
+    pool.estimated.push_back(est->joules_per_iteration(c));
+    pool.flops.push_back(flops->joules_per_iteration(c));
+  }
+  return pool;
+}
+
+TrainOptions finetune_options(const Context& ctx, int64_t iterations) {
+  TrainOptions t = ctx.recipe.train;
+  t.iterations = iterations;
+  if (ctx.options.lr > 0.0) t.lr = ctx.options.lr;
+  return t;
+}
+
+PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle, bool verify,
+                             int run_index) {
+  const PruneOptions& o = ctx.options;
+  const Architecture& base_arch = ctx.baseline.architecture();
+  const ChannelConfig base_channels = [&] {
+    ChannelConfig c = base_arch.channels();
+    c.pop_back();
+    return c;
+  }();
+  PrunedModelResult r;
+  r.oracle = oracle;
+  r.sampled = pool.sampled;
+  r.unique = static_cast<int64_t>(pool.configs.size());
+  const auto& figure = oracle == "flops" ? pool.flops : pool.estimated;
+  r.oracle_baseline_joules = make_energy_oracle(oracle, ctx.estimator, base_arch)->joules_per_iteration(base_channels);
+  // A fraction is taken of the oracle's own baseline figure, so a constant
+  // bias of the oracle cancels; absolute budgets are compared directly.
+  r.oracle_budget_joules = o.budget.kind == PruneBudget::Kind::fraction
+                               ? o.budget.value * r.oracle_baseline_joules
+                               : o.budget.per_iteration(0.0, ctx.recipe.train.iterations);
+  const double lo = (1.0 - o.band) * r.oracle_budget_joules;
+
+  std::vector<size_t> band, feasible;
+  for (size_t i = 0; i < pool.configs.size(); ++i) {
+    if (figure[i] <= r.oracle_budget_joules) {
+      feasible.push_back(i);
+      if (figure[i] >= lo) band.push_back(i);
+    }
+  }
+  r.feasible = static_cast<int64_t>(feasible.size());
+  r.in_band = static_cast<int64_t>(band.size());
+  // Same seed for every oracle: each draws its pool the same way.
+  std::mt19937_64 rng(o.seed ^ 0x9e3779b97f4a7c15ULL);
+  std::shuffle(band.begin(), band.end(), rng);
+  std::vector<size_t> chosen(band.begin(), band.begin() + std::min<size_t>(band.size(), o.candidates));
+  if (static_cast<int64_t>(chosen.size()) < o.candidates) {
+    // Not enough in the band: the feasible ones closest to the budget.
+    std::vector<size_t> rest;
+    std::set<size_t> in(chosen.begin(), chosen.end());
+    for (size_t i : feasible)
+      if (!in.count(i)) rest.push_back(i);
+    std::sort(rest.begin(), rest.end(), [&](size_t a, size_t b) { return figure[a] > figure[b]; });
+    for (size_t i : rest) {
+      if (static_cast<int64_t>(chosen.size()) >= o.candidates) break;
+      chosen.push_back(i);
+    }
+  }
+  if (chosen.empty()) {
+    size_t best = 0;
+    for (size_t i = 1; i < pool.configs.size(); ++i)
+      if (figure[i] < figure[best]) best = i;
+    chosen.push_back(best);
+    ctx.warnings.push_back(oracle + ": no sampled configuration is within the budget (" +
+                           strf("%.4g", r.oracle_budget_joules) + " J/iter by this oracle); took the cheapest, " +
+                           strf("%.4g", figure[best]) + " J/iter — lower prune.min_keep or raise the budget");
+  }
+  for (size_t i : chosen) {
+    CandidateRecord c;
+    c.channels = pool.configs[i];
+    c.oracle_joules = figure[i];
+    c.estimated_joules = pool.estimated[i];
+    c.flops_joules = pool.flops[i];
+    c.in_band = figure[i] >= lo && figure[i] <= r.oracle_budget_joules;
+    r.candidates.push_back(std::move(c));
+  }
+  ctx.say(strf("[%s] %lld sampled, %lld unique, %lld within the budget, %lld in the band; fine-tuning %zu for %lld "
+               "iterations",
+               oracle.c_str(), (long long)r.sampled, (long long)r.unique, (long long)r.feasible, (long long)r.in_band,
+               r.candidates.size(), (long long)o.short_finetune));
+
+  // Short fine-tunes in parallel: one LibTorch thread per task (the arena
+  // provides the parallelism), denormals flushed, a seed per candidate.
+  const int caller_threads = torch_threads();
+  const auto t_short = Clock::now();
+  pruner_detail::parallel_for_index(o.concurrency, r.candidates.size(), [&](size_t k) {
+    set_torch_threads(1);
+    set_flush_denormal(true);
+    Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
+    if (o.short_finetune > 0) {
+      TrainOptions t = finetune_options(ctx, o.short_finetune);
+      t.seed = o.seed * 1000003ULL + 7919ULL * static_cast<uint64_t>(run_index) + k;
+      m.train(ctx.train, t);
+    }
+    r.candidates[k].short_accuracy = m.accuracy(ctx.validation);
+  });
+  set_torch_threads(caller_threads);
+  std::stable_sort(r.candidates.begin(), r.candidates.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
+    if (a.short_accuracy != b.short_accuracy) return a.short_accuracy > b.short_accuracy;
+    return a.oracle_joules > b.oracle_joules;
+  });
+  ctx.say(strf("[%s] ranked in %.1f s; best validation accuracy %.2f%% with %s", oracle.c_str(), since(t_short),
+               100.0 * r.candidates.front().short_accuracy, list(r.candidates.front().channels).c_str()));
+
+  // Verification: the oracle has a few percent of error, so measure the
+  // top-ranked candidates and take the first whose measured energy lands in
+  // the band under the budget. Falls back to the best-ranked one within the
+  // budget, else the cheapest measured.
+  Measurement winner_measurement;
+  bool have_measurement = false;
+  r.winner = 0;
+  if (verify && o.verify > 0) {
+    const double m_lo = (1.0 - o.band) * ctx.budget_jpi;
+    std::vector<std::pair<size_t, Measurement>> measured;
+    bool accepted = false;
+    for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
+      Measurement m = measure_training(base_arch.with_channels(r.candidates[k].channels), ctx.meter, ctx.recipe.measure);
+      r.candidates[k].measured_joules = m.joules_per_iteration;
+      ++r.verified;
+      ctx.say(strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline (budget %.4g)", oracle.c_str(),
+                   k + 1, list(r.candidates[k].channels).c_str(), m.joules_per_iteration,
+                   100.0 * m.joules_per_iteration / ctx.baseline_measured, ctx.budget_jpi));
+      measured.emplace_back(k, m);
+      if (m.joules_per_iteration <= ctx.budget_jpi && m.joules_per_iteration >= m_lo) {
+        accepted = true;
+        break;
+      }
+    }
+    size_t pick = measured.size();
+    if (!accepted) {
+      for (size_t j = 0; j < measured.size() && pick == measured.size(); ++j)
+        if (measured[j].second.joules_per_iteration <= ctx.budget_jpi) pick = j;
+      if (pick == measured.size()) {
+        pick = 0;
+        for (size_t j = 1; j < measured.size(); ++j)
+          if (measured[j].second.joules_per_iteration < measured[pick].second.joules_per_iteration) pick = j;
+      }
+    } else {
+      pick = measured.size() - 1;
+    }
+    r.winner = measured[pick].first;
+    winner_measurement = measured[pick].second;
+    have_measurement = true;
+  }
+  const CandidateRecord& w = r.candidates[r.winner];
+  r.channels = w.channels;
+  const Architecture arch = base_arch.with_channels(r.channels);
+  r.architecture = arch.summary();
+  r.train_flops = arch.train_flops();
+  r.params = arch.params();
+
+  // Real structural pruning and the full fine-tune.
+  ctx.say(strf("[%s] fine-tuning %s for %lld iterations", oracle.c_str(), list(r.channels).c_str(),
+               (long long)o.final_finetune));
+  Model pruned = prune_model_l1(ctx.baseline, r.channels);
+  const auto t_ft = Clock::now();
+  if (o.final_finetune > 0) {
+    TrainOptions t = finetune_options(ctx, o.final_finetune);
+    t.seed = o.seed + 17ULL * static_cast<uint64_t>(run_index + 1);
+    if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, o.final_finetune / 20);
+    r.curve = pruned.train(ctx.train, t, &ctx.test).curve;
+  }
+  r.finetune_seconds = since(t_ft);
+  r.accuracy = pruned.accuracy(ctx.test, o.test_samples);
+
+  if (!have_measurement) {
+    winner_measurement = measure_training(arch, ctx.meter, ctx.recipe.measure);
+    r.candidates[r.winner].measured_joules = winner_measurement.joules_per_iteration;
+  }
+  r.measured_joules_per_iteration = winner_measurement.joules_per_iteration;
+  r.measured_cv = winner_measurement.cv;
+  r.measured_energy_ratio = r.measured_joules_per_iteration / ctx.baseline_measured;
+  r.estimated_joules_per_iteration = w.estimated_joules;
+  r.flops_joules_per_iteration = w.flops_joules;
+  r.estimated_energy_ratio = w.estimated_joules / ctx.baseline_estimated;
+  r.within_budget = r.measured_joules_per_iteration <= ctx.budget_jpi;
+
+  const std::string suffix = run_index == 0 ? "" : "_" + oracle;
+  r.files_yaml = "pruned" + suffix + ".yaml";
+  r.files_model = "model" + suffix + ".pt";
+  write_file_atomic(ctx.staging.file(r.files_yaml),
+                    "# Pruned by thor (oracle: " + oracle + ") from " + ctx.recipe.path + "\n" + arch.to_yaml());
+  pruned.export_torchscript(ctx.staging.file(r.files_model));
+  r.torchscript_accuracy = torchscript_accuracy(ctx.staging.file(r.files_model), ctx.test, o.test_samples);
+  ctx.say(strf("[%s] accuracy %.2f%% (TorchScript %.2f%%), measured %.4g J/iter = %.1f%% of the baseline%s",
+               oracle.c_str(), 100.0 * r.accuracy, 100.0 * r.torchscript_accuracy, r.measured_joules_per_iteration,
+               100.0 * r.measured_energy_ratio, r.within_budget ? "" : " — over the budget"));
+  return r;
+}
+
+}  // namespace
+
+nlohmann::json PrunedModelResult::to_json() const {
+  nlohmann::json j;
+  j["oracle"] = oracle;
+  j["accuracy"] = accuracy;
+  j["torchscript_accuracy"] = torchscript_accuracy;
+  j["measured_joules_per_iteration"] = measured_joules_per_iteration;
+  j["measured_cv"] = measured_cv;
+  j["estimated_joules_per_iteration"] = estimated_joules_per_iteration;
+  j["flops_joules_per_iteration"] = flops_joules_per_iteration;
+  j["oracle_joules_per_iteration"] = candidates.empty() ? 0.0 : candidates[winner].oracle_joules;
+  j["measured_energy_ratio"] = measured_energy_ratio;
+  j["estimated_energy_ratio"] = estimated_energy_ratio;
+  j["within_budget"] = within_budget;
+  j["channels"] = channels;
+  j["architecture"] = architecture;
+  j["train_flops"] = train_flops;
+  j["params"] = params;
+  j["oracle_baseline_joules_per_iteration"] = oracle_baseline_joules;
+  j["oracle_budget_joules_per_iteration"] = oracle_budget_joules;
+  j["sampled"] = sampled;
+  j["unique"] = unique;
+  j["feasible"] = feasible;
+  j["in_band"] = in_band;
+  j["verified"] = verified;
+  j["winner_rank"] = winner;
+  j["finetune_seconds"] = finetune_seconds;
+  j["files"] = {{"architecture", files_yaml}, {"model", files_model}};
+  j["candidates"] = nlohmann::json::array();
+  for (const auto& c : candidates) {
+    nlohmann::json cj{{"channels", c.channels},
+                      {"oracle_joules_per_iteration", c.oracle_joules},
+                      {"estimated_joules_per_iteration", c.estimated_joules},
+                      {"flops_joules_per_iteration", c.flops_joules},
+                      {"in_band", c.in_band},
+                      {"short_accuracy", c.short_accuracy}};
+    if (c.measured_joules >= 0) cj["measured_joules_per_iteration"] = c.measured_joules;
+    j["candidates"].push_back(cj);
+  }
+  j["curve"] = curve_json(curve);
+  return j;
+}
+
+nlohmann::json PruneResult::to_json() const {
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["status"] = to_string(status);
+  j["message"] = message;
+  j["summary"] = one_line();
+  j["recipe"] = recipe;
+  j["output"] = output;
+  j["meter"] = meter;
+  j["meter_kind"] = meter_kind;
+  j["strategy"] = strategy;
+  j["budget"] = budget;
+  j["budget_joules_per_iteration"] = budget_joules_per_iteration;
+  j["budget_joules_total"] = budget_joules_per_iteration * static_cast<double>(train_iterations);
+  j["train_iterations"] = train_iterations;
+  j["measured_energy_ratio"] = pruned.measured_energy_ratio;
+  j["estimated_energy_ratio"] = pruned.estimated_energy_ratio;
+  j["baseline"] = {{"architecture", baseline.architecture},
+                   {"from_checkpoint", baseline.from_checkpoint},
+                   {"accuracy", baseline.accuracy},
+                   {"estimated_joules_per_iteration", baseline.estimated_joules_per_iteration},
+                   {"estimated_std", baseline.estimated_std},
+                   {"flops_joules_per_iteration", baseline.flops_joules_per_iteration},
+                   {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
+                   {"measured_cv", baseline.measured_cv},
+                   {"channels", baseline.channels},
+                   {"train_flops", baseline.train_flops},
+                   {"params", baseline.params},
+                   {"train_seconds", baseline.train_seconds},
+                   {"curve", curve_json(baseline.curve)}};
+  j["pruned"] = pruned.to_json();
+  j["compare"] = nlohmann::json::object();
+  for (const auto& c : compare) j["compare"][c.oracle] = c.to_json();
+  j["profile"] = {{"path", profile_path}, {"reused", profile_reused}, {"seconds", profile_seconds}};
+  j["total_seconds"] = total_seconds;
+  j["plots"] = plots;
+  j["warnings"] = warnings;
+  return j;
+}
+
+std::string PruneResult::one_line() const {
+  return strf("pruned to %.1f%% of the baseline's %s energy per iteration (budget %s), accuracy %.2f%% vs %.2f%%",
+              100.0 * pruned.measured_energy_ratio, meter_kind.c_str(), budget.c_str(), 100.0 * pruned.accuracy,
+              100.0 * baseline.accuracy);
+}
+
+std::string PruneResult::full_report() const {
+  std::string s;
+  s += strf("recipe %s, strategy %s, energy %s by %s\n", recipe.c_str(), strategy.c_str(), meter_kind.c_str(),
+            meter.c_str());
+  s += strf("budget: %s = %.5g J/iteration (%.4g J over %lld iterations)\n", budget.c_str(),
+            budget_joules_per_iteration, budget_joules_per_iteration * static_cast<double>(train_iterations),
+            (long long)train_iterations);
+  s += strf("%-20s %9s %12s %7s %6s %12s %12s  %s\n", "", "accuracy", "measured J/it", "cv", "ratio", "estimated",
+            "FLOPs-est", "channels");
+  s += strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s\n", "baseline", 100.0 * baseline.accuracy,
+            baseline.measured_joules_per_iteration, 100.0 * baseline.measured_cv, 100.0,
+            baseline.estimated_joules_per_iteration, baseline.flops_joules_per_iteration,
+            list(baseline.channels).c_str());
+  auto row = [&](const PrunedModelResult& p) {
+    return strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s %s\n", ("pruned (" + p.oracle + ")").c_str(),
+                100.0 * p.accuracy, p.measured_joules_per_iteration, 100.0 * p.measured_cv,
+                100.0 * p.measured_energy_ratio, p.estimated_joules_per_iteration, p.flops_joules_per_iteration,
+                list(p.channels).c_str(), p.within_budget ? "within budget" : "OVER BUDGET");
+  };
+  s += row(pruned);
+  for (const auto& c : compare) s += row(c);
+  s += strf("TorchScript model.pt accuracy: %.2f%%", 100.0 * pruned.torchscript_accuracy);
+  for (const auto& c : compare) s += strf(", %s: %.2f%%", c.files_model.c_str(), 100.0 * c.torchscript_accuracy);
+  s += "\n";
+  s += strf("estimator-guided: %lld candidates ranked, %lld verified by measuring, winner rank %zu\n",
+            (long long)pruned.candidates.size(), (long long)pruned.verified, pruned.winner + 1);
+  s += strf("profile: %s %s (%.1f s); total %.1f s\n", profile_reused ? "reused" : "made", profile_path.c_str(),
+            profile_seconds, total_seconds);
+  for (const auto& w : warnings) s += "warning: " + w + "\n";
+  s += "status: " + to_string(status) + " — " + message + "\n";
+  s += "wrote " + output + "\n";
+  return s;
+}
+
+PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
+  const auto t0 = Clock::now();
+  options.validate();
+  const Recipe& recipe = recipe_in;
+  recipe.train.validate();
+  recipe.measure.validate();
+  check_device(recipe.device);
+  if (recipe.model.channels().size() < 2)
+    throw InputError(recipe.path + ": key 'model': pruning needs at least two conv/linear layers (the last one's "
+                     "outputs are the classes)");
+  register_builtin_meters();
+  register_builtin_pruning_strategies();
+  if (recipe.meter == "sim") register_sim_meter();
+  auto meter = make_meter(recipe.meter, recipe.meter_options);
+  auto say = [&](const std::string& s) {
+    if (options.progress) std::cerr << "prune: " << s << "\n" << std::flush;
+  };
+
+  // Data first: a missing dataset must fail before anything is written.
+  say("loading " + recipe.data.dataset + " from " + recipe.data.resolved_root());
+  auto [train_all, test] = load_recipe_data(recipe.data);
+  if (options.validation >= train_all.size())
+    throw InputError(recipe.path + ": key 'prune.validation': " + std::to_string(options.validation) +
+                     " held-out samples leave none to train on (the training set has " +
+                     std::to_string(train_all.size()) + ")");
+  const int64_t n_train = train_all.size() - options.validation;
+  const Dataset train = slice(train_all, 0, n_train, train_all.name + "[train]");
+  const Dataset validation = slice(train_all, n_train, options.validation, train_all.name + "[validation]");
+  const bool default_cache = recipe.profile.cache.empty();
+  const std::string profile_path = recipe.profile_path();
+
+  Staging staging{fs::path(recipe.output)};
+  PruneResult result;
+  result.recipe = recipe.path;
+  result.output = recipe.output;
+  result.meter = meter->describe();
+  result.meter_kind = to_string(meter->kind());
+  result.strategy = options.strategy;
+  result.budget = options.budget.describe(recipe.train.iterations);
+  result.train_iterations = recipe.train.iterations;
+
+  // 1. The baseline.
+  BaselineResult& b = result.baseline;
+  const auto t_train = Clock::now();
+  Model baseline = [&] {
+    if (!options.checkpoint.empty()) {
+      say("loading the baseline from " + options.checkpoint);
+      b.from_checkpoint = true;
+      return Model::load(options.checkpoint, recipe.model, recipe.device);
+    }
+    say(strf("training the baseline for %lld iterations on %lld samples", (long long)recipe.train.iterations,
+             (long long)train.size()));
+    Model m(recipe.model, recipe.train.seed, recipe.device);
+    TrainOptions t = recipe.train;
+    if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, t.iterations / 20);
+    b.curve = m.train(train, t, &test).curve;
+    return m;
+  }();
+  b.train_seconds = since(t_train);
+  b.accuracy = baseline.accuracy(test, options.test_samples);
+  b.architecture = recipe.model.summary();
+  b.channels = recipe.model.channels();
+  b.channels.pop_back();
+  b.train_flops = recipe.model.train_flops();
+  b.params = recipe.model.params();
+  baseline.save(staging.file("baseline.ckpt"));
+  say(strf("baseline test accuracy %.2f%% (%.1f s)", 100.0 * b.accuracy, b.train_seconds));
+
+  // 2. A profile covering the baseline over the pruning range.
+  const auto t_profile = Clock::now();
+  const ProfilerOptions popts = [&] {
+    ProfilerOptions p = profiler_options(recipe);
+    p.progress = options.progress;
+    // A journal inside the output folder would outlive a failed run; with
+    // the default cache it lives in the staging folder instead.
+    p.journal_path = default_cache ? staging.file("profile.json.journal") : profile_path + ".journal";
+    return p;
+  }();
+  const ProfileSettings now = ProfileSettings::current(
+      *meter, recipe.meter_options, popts.measure.threads, popts.measure.flush_denormal, popts.measure.iterations,
+      popts.measure.repeats, popts.measure.warmup, recipe.device);
+  std::optional<DeviceProfile> profile;
+  if (fs::exists(profile_path)) {
+    try {
+      DeviceProfile cached = DeviceProfile::load(profile_path);
+      const auto diff = cached.settings.differences(now);
+      std::string why;
+      if (!diff.empty()) {
+        say("not reusing " + profile_path + ": made under other settings (" + diff.front() + ")");
+      } else if (!profile_covers(cached, recipe.model, why)) {
+        say("not reusing " + profile_path + ": " + why);
+      } else {
+        profile = std::move(cached);
+        result.profile_reused = true;
+        say("reusing the profile " + profile_path);
+      }
+    } catch (const InputError& e) {
+      result.warnings.push_back(std::string("cached profile not usable: ") + e.what());
+    }
+  }
+  if (!profile) {
+    say("profiling the baseline's layer kinds with " + meter->describe());
+    profile = run_profiler({recipe.model}, *meter, recipe.meter_options, popts).profile;
+    std::error_code ec;
+    fs::remove(popts.journal_path, ec);
+  }
+  result.profile_seconds = since(t_profile);
+  profile->save(staging.file("profile.json"));
+  if (!default_cache && !result.profile_reused) profile->save(profile_path);
+  result.profile_path = default_cache ? (fs::path(recipe.output) / "profile.json").string() : profile_path;
+  const Estimator estimator(*profile);
+
+  // 3. Baseline energy, estimated and measured.
+  const EstimateResult est = estimator.estimate(recipe.model);
+  b.estimated_joules_per_iteration = est.joules_per_iteration;
+  b.estimated_std = est.std;
+  b.flops_joules_per_iteration = est.flops_joules;
+  say("measuring the baseline");
+  const Measurement bm = measure_training(recipe.model, *meter, recipe.measure);
+  b.measured_joules_per_iteration = bm.joules_per_iteration;
+  b.measured_cv = bm.cv;
+  result.budget_joules_per_iteration = options.budget.per_iteration(bm.joules_per_iteration, recipe.train.iterations);
+  say(strf("baseline: measured %.5g J/iter (cv %.1f%%), estimated %.5g, FLOPs-estimated %.5g; budget %.5g J/iter",
+           bm.joules_per_iteration, 100.0 * bm.cv, est.joules_per_iteration, est.flops_joules,
+           result.budget_joules_per_iteration));
+
+  // 4-6. The loop, once per oracle.
+  Context ctx{recipe,     options, baseline,   train, validation, test, *meter, estimator, staging,
+              result.budget_joules_per_iteration, bm.joules_per_iteration, est.joules_per_iteration,
+              result.warnings};
+  const Pool pool = make_pool(ctx, b.channels);
+  result.pruned = run_oracle(ctx, pool, "estimator", true, 0);
+  for (size_t i = 0; i < options.compare.size(); ++i)
+    result.compare.push_back(run_oracle(ctx, pool, options.compare[i], false, static_cast<int>(i) + 1));
+
+  result.status = result.pruned.within_budget ? PruneStatus::ok : PruneStatus::over_budget;
+  result.message = result.pruned.within_budget
+                       ? strf("the estimator-guided model uses %.1f%% of the baseline's energy per iteration, within "
+                              "the budget; accuracy %+.2f points",
+                              100.0 * result.pruned.measured_energy_ratio,
+                              100.0 * (result.pruned.accuracy - b.accuracy))
+                       : strf("the estimator-guided model uses %.5g J/iter, over the budget of %.5g J/iter",
+                              result.pruned.measured_joules_per_iteration, result.budget_joules_per_iteration);
+
+  // 7. Plots, report, then the folder into place.
+  if (options.plots) result.plots = pruner_detail::write_plots(result, staging.path().string(), result.warnings);
+  result.total_seconds = since(t0);
+  write_file_atomic(staging.file("report.json"), result.to_json().dump(2) + "\n");
+  staging.commit();
+  return result;
+}
+
+}  // namespace thor

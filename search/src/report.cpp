@@ -1,0 +1,234 @@
+// The output folder and the winner's final, measured training run.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "thor/io.hpp"
+#include "thor/search/search.hpp"
+
+namespace thor::search {
+
+bool FinalRun::within_budget() const { return measured_joules() <= budget_joules; }
+
+std::string FinalRun::full_report() const {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(0);
+  s << "winner: " << genome.to_string() << "\n  " << architecture.summary() << "\n";
+  s << "  estimated  " << std::setw(9) << estimate.joules << " J ± " << estimate.std << " for " << iterations
+    << " iterations\n";
+  s << "  protocol   " << std::setw(9) << protocol_joules << " J  (" << std::setprecision(5)
+    << protocol.joules_per_iteration << " J/iter × " << iterations << ", cv " << std::setprecision(1)
+    << 100 * protocol.cv << "%, " << to_string(kind) << " by " << protocol.meter << ")\n"
+    << std::setprecision(0);
+  if (trained)
+    s << "  full run   " << std::setw(9) << run_joules << " J  (" << std::setprecision(1) << run_seconds
+      << " s of real training, " << to_string(kind) << "), test accuracy " << std::setprecision(4) << accuracy << "\n"
+      << std::setprecision(0);
+  const double m = measured_joules();
+  s << "  budget     " << std::setw(9) << budget_joules << " J: " << (within_budget() ? "WITHIN" : "EXCEEDED")
+    << " budget as measured (" << (trained ? "full run" : "protocol") << ": " << m << " J, "
+    << std::setprecision(1) << 100.0 * m / budget_joules << "% of the budget)\n";
+  return s.str();
+}
+
+FinalRun run_final(const Oracle& oracle, const Genome& g, EnergyMeter& meter, const MeasureOptions& measure,
+                   const Dataset& train, const Dataset& test, const TrainOptions& train_options, bool train_full,
+                   const std::string& model_path) {
+  FinalRun f;
+  f.genome = g;
+  f.architecture = oracle.space().build(g);
+  f.estimate = oracle.check(g);
+  f.budget_joules = oracle.options().budget_joules;
+  f.iterations = oracle.options().iterations;
+  // The protocol figure: the same kind of number the profile was made of.
+  f.protocol = measure_training(f.architecture, meter, measure);
+  f.kind = f.protocol.kind;
+  f.protocol_joules = f.protocol.joules_per_iteration * static_cast<double>(f.iterations);
+  if (train_full) {
+    // The real run, metered whole: data shuffling and batching included.
+    const int saved = torch_threads();
+    set_torch_threads(measure.threads);
+    set_flush_denormal(measure.flush_denormal);
+    Model model(f.architecture, train_options.seed, measure.device);
+    TrainOptions o = train_options;
+    o.iterations = f.iterations;
+    o.record_every = 0;
+    meter.set_workload({&f.architecture, static_cast<long>(f.iterations)});
+    meter.start();
+    model.train(train, o);
+    const EnergyReading r = meter.stop();
+    set_torch_threads(saved);
+    f.trained = true;
+    f.run_joules = r.joules;
+    f.run_seconds = r.seconds;
+    f.kind = r.kind;
+    f.accuracy = model.accuracy(test);
+    if (!model_path.empty()) model.export_torchscript(model_path);
+  }
+  return f;
+}
+
+namespace {
+
+nlohmann::json nullable(double accuracy) { return accuracy >= 0 ? nlohmann::json(accuracy) : nlohmann::json(); }
+
+std::string csv_quote(const std::string& s) { return "\"" + s + "\""; }
+
+bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+std::vector<std::string> write_outputs(const std::string& dir, const Oracle& oracle, const SearchResult& result,
+                                       const SearchOptions& options, const SpaceScan* scan,
+                                       const FinalRun* final_run) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::vector<std::string> written;
+  const auto path = [&](const std::string& name) { return (fs::path(dir) / name).string(); };
+  const auto& space = oracle.space();
+
+  nlohmann::json j;
+  j["strategy"] = result.strategy;
+  j["status"] = to_string(result.status);
+  j["message"] = result.message;
+  j["summary"] = result.one_line();
+  j["budget_joules"] = options.oracle.budget_joules;
+  j["confidence"] = options.oracle.confidence;
+  j["iterations"] = options.oracle.iterations;
+  j["seed"] = options.seed;
+  j["threads"] = options.threads;
+  j["proxy"] = {{"iterations", options.proxy.iterations}, {"train_limit", options.proxy.train_limit},
+                {"eval_samples", options.proxy.eval_samples}};
+  j["trained"] = result.trained;
+  j["resumed"] = result.resumed;
+  j["generations"] = result.generations;
+  j["seconds"] = result.seconds;
+  j["space"] = space.to_json();
+  if (scan)
+    j["space_scan"] = {{"points", scan->points},
+                       {"examined", scan->examined},
+                       {"feasible", scan->feasible},
+                       {"feasible_share", scan->feasible_share()},
+                       {"exhaustive", scan->exhaustive},
+                       {"cheapest", {{"genome", scan->cheapest.to_json()}, {"joules", scan->cheapest_joules}}},
+                       {"costliest", {{"genome", scan->costliest.to_json()}, {"joules", scan->costliest_joules}}}};
+  j["candidates"] = nlohmann::json::array();
+  for (const auto& c : result.candidates) {
+    const Architecture a = space.build(c.genome);
+    j["candidates"].push_back({{"id", c.id},
+                               {"generation", c.generation},
+                               {"genome", c.genome.to_json()},
+                               {"summary", a.summary()},
+                               {"architecture", a.to_yaml()},
+                               {"estimated_joules", c.verdict.joules},
+                               {"estimated_std", c.verdict.std},
+                               {"probability_within_budget", c.verdict.probability},
+                               {"feasible", c.verdict.feasible},
+                               {"trained", c.trained},
+                               {"reused", c.reused},
+                               {"accuracy", nullable(c.accuracy)},
+                               {"wall_seconds", c.seconds},
+                               {"seed", c.seed}});
+  }
+  j["best"] = result.best ? nlohmann::json(result.candidates[*result.best].id) : nlohmann::json();
+  j["pareto_front"] = nlohmann::json::array();
+  for (size_t i : result.front) j["pareto_front"].push_back(result.candidates[i].id);
+  if (final_run) {
+    const auto& f = *final_run;
+    j["final"] = {{"genome", f.genome.to_json()},
+                  {"estimated_joules", f.estimate.joules},
+                  {"estimated_std", f.estimate.std},
+                  {"protocol_joules_per_iteration", f.protocol.joules_per_iteration},
+                  {"protocol_cv", f.protocol.cv},
+                  {"protocol_joules", f.protocol_joules},
+                  {"trained", f.trained},
+                  {"run_joules", f.trained ? nlohmann::json(f.run_joules) : nlohmann::json()},
+                  {"run_seconds", f.run_seconds},
+                  {"test_accuracy", nullable(f.accuracy)},
+                  {"measured_joules", f.measured_joules()},
+                  {"kind", to_string(f.kind)},
+                  {"budget_joules", f.budget_joules},
+                  {"within_budget", f.within_budget()}};
+  }
+  write_file_atomic(path("search.json"), j.dump(2) + "\n");
+  written.push_back(path("search.json"));
+
+  if (result.best) {
+    const auto& b = result.candidates[*result.best];
+    std::ostringstream y;
+    y << "# Most accurate feasible architecture of the search (" << result.strategy << ", candidate " << b.id
+      << ")\n# proxy accuracy " << b.accuracy << ", estimated " << std::fixed << std::setprecision(0)
+      << b.verdict.joules << " J ± " << b.verdict.std << " for " << options.oracle.iterations
+      << " iterations (budget " << options.oracle.budget_joules << " J)\n";
+    if (final_run)
+      y << "# measured " << final_run->measured_joules() << " J (" << to_string(final_run->kind) << "): "
+        << (final_run->within_budget() ? "within" : "EXCEEDS") << " the budget\n";
+    y << space.build(b.genome).to_yaml();
+    write_file_atomic(path("best.yaml"), y.str());
+    written.push_back(path("best.yaml"));
+  }
+
+  std::ostringstream front;
+  front << "id,accuracy,estimated_joules,estimated_std,architecture\n";
+  for (size_t i : result.front) {
+    const auto& c = result.candidates[i];
+    front << c.id << "," << c.accuracy << "," << c.verdict.joules << "," << c.verdict.std << ","
+          << csv_quote(c.genome.to_string()) << "\n";
+  }
+  write_file_atomic(path("pareto.csv"), front.str());
+  written.push_back(path("pareto.csv"));
+
+  std::ostringstream all;
+  all << "id,generation,feasible,trained,accuracy,estimated_joules,estimated_std,wall_seconds,architecture\n";
+  for (const auto& c : result.candidates)
+    all << c.id << "," << c.generation << "," << c.verdict.feasible << "," << c.trained << "," << c.accuracy << ","
+        << c.verdict.joules << "," << c.verdict.std << "," << c.seconds << "," << csv_quote(c.genome.to_string())
+        << "\n";
+  write_file_atomic(path("candidates.csv"), all.str());
+  written.push_back(path("candidates.csv"));
+
+  // The plot: scored candidates, the front, the budget line.
+  std::ostringstream gp;
+  gp << "# gnuplot script written by thor search; run `gnuplot search.gp` in this folder to redraw\n"
+     << "set terminal pngcairo size 900,600\nset output 'search.png.tmp'\n"
+     << "set datafile separator ','\nset key bottom right\nset grid\n"
+     << "set xlabel 'estimated energy of the full run (J)'\nset ylabel 'proxy accuracy'\n"
+     << "set title '" << result.strategy << ": accuracy vs estimated training energy'\n"
+     << "set arrow from " << options.oracle.budget_joules << ", graph 0 to " << options.oracle.budget_joules
+     << ", graph 1 nohead lw 2 dt 2 lc rgb 'red'\n"
+     << "set label 'budget " << std::fixed << std::setprecision(0) << options.oracle.budget_joules << " J' at "
+     << options.oracle.budget_joules << ", graph 0.95 right offset -1,0 tc rgb 'red'\n"
+     << "set xrange [0:*]\n"
+     << "plot 'candidates.csv' every ::1 using ($3==1 && $5>=0 ? $6 : 1/0):5 with points pt 7 ps 0.8 lc rgb '#7f7f7f' "
+        "title 'candidates', \\\n"
+     << "     'pareto.csv' every ::1 using 3:2 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'Pareto front'";
+  if (result.best)
+    gp << ", \\\n     'pareto.csv' every ::1 using ($1==" << result.candidates[*result.best].id
+       << " ? $3 : 1/0):2 with points pt 9 ps 2.5 lc rgb '#2ca02c' title 'best'";
+  gp << "\n";
+  write_file_atomic(path("search.gp"), gp.str());
+  written.push_back(path("search.gp"));
+  if (!have_gnuplot()) {
+    std::cerr << "search: warning: gnuplot not found; no search.png (install gnuplot-nox, then run gnuplot "
+                 "search.gp in "
+              << dir << ")\n";
+  } else {
+    const std::string cmd = "cd '" + dir + "' && gnuplot search.gp >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) == 0 && fs::exists(path("search.png.tmp"))) {
+      fs::rename(path("search.png.tmp"), path("search.png"));
+      written.push_back(path("search.png"));
+    } else {
+      std::error_code ec;
+      fs::remove(path("search.png.tmp"), ec);
+      std::cerr << "search: warning: gnuplot failed; no search.png (see " << path("search.gp") << ")\n";
+    }
+  }
+  return written;
+}
+
+}  // namespace thor::search

@@ -1,0 +1,376 @@
+#include "thor/search/space.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace thor::search {
+
+namespace {
+
+std::string join(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+template <class T>
+size_t index_of(const std::vector<T>& v, const T& x) {
+  return static_cast<size_t>(std::find(v.begin(), v.end(), x) - v.begin());
+}
+
+template <class T>
+const T& pick(const std::vector<T>& v, Rng& rng) {
+  return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+}
+
+// Another value of `v` than `current` (or current when there is none).
+template <class T>
+T other(const std::vector<T>& v, const T& current, Rng& rng) {
+  if (v.size() < 2) return current;
+  for (;;) {
+    const T& x = pick(v, rng);
+    if (!(x == current)) return x;
+  }
+}
+
+// A neighbouring value in the sorted list, or (one time in four) any value:
+// small steps let evolution climb, the jumps keep it from getting stuck.
+int64_t step_value(const std::vector<int64_t>& sorted, int64_t current, Rng& rng) {
+  if (sorted.size() < 2) return current;
+  if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) return other(sorted, current, rng);
+  size_t i = index_of(sorted, current);
+  if (i >= sorted.size()) return pick(sorted, rng);
+  if (i == 0) return sorted[1];
+  if (i + 1 == sorted.size()) return sorted[i - 1];
+  return std::uniform_int_distribution<int>(0, 1)(rng) ? sorted[i + 1] : sorted[i - 1];
+}
+
+void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, int64_t max) {
+  if (v.empty()) throw InputError(std::string("search.space.") + field + ": expected at least one value");
+  for (int64_t x : v)
+    if (x < min || x > max)
+      throw InputError(std::string("search.space.") + field + " = [" + join(v) + "]: value " + std::to_string(x) +
+                       " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+  if (std::set<int64_t>(v.begin(), v.end()).size() != v.size())
+    throw InputError(std::string("search.space.") + field + " = [" + join(v) + "]: values repeat");
+}
+
+}  // namespace
+
+bool Genome::operator==(const Genome& o) const {
+  return batch_size == o.batch_size && kernel == o.kernel && pooling == o.pooling && conv == o.conv &&
+         linear == o.linear;
+}
+
+bool Genome::operator<(const Genome& o) const {
+  return std::tie(batch_size, kernel, pooling, conv, linear) <
+         std::tie(o.batch_size, o.kernel, o.pooling, o.conv, o.linear);
+}
+
+std::string Genome::to_string() const {
+  std::ostringstream s;
+  s << "b" << batch_size << " k" << kernel << " " << pooling << " conv[" << join(conv) << "] fc[" << join(linear)
+    << "]";
+  return s.str();
+}
+
+nlohmann::json Genome::to_json() const {
+  return {{"batch_size", batch_size}, {"kernel", kernel}, {"pooling", pooling}, {"conv", conv}, {"linear", linear}};
+}
+
+Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
+  try {
+    Genome g;
+    g.batch_size = j.at("batch_size").get<int64_t>();
+    g.kernel = j.at("kernel").get<int64_t>();
+    g.pooling = j.at("pooling").get<std::string>();
+    g.conv = j.at("conv").get<std::vector<int64_t>>();
+    g.linear = j.at("linear").get<std::vector<int64_t>>();
+    return g;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(where + ": bad genome: " + e.what());
+  }
+}
+
+void SearchSpace::validate() const {
+  if (input.size() != 3)
+    throw InputError("search.space.input = [" + join(input) + "]: expected [C, H, W] (the space is a CNN)");
+  for (int64_t x : input)
+    if (x < 1) throw InputError("search.space.input = [" + join(input) + "]: every dimension must be >= 1");
+  if (classes < 2) throw InputError("search.space.classes = " + std::to_string(classes) + ": expected >= 2");
+  check_list(batch_sizes, "batch_size", 1, 1 << 16);
+  check_list(conv_blocks, "conv_blocks", 1, 8);
+  check_list(channels, "channels", 1, 1 << 14);
+  check_list(kernels, "kernels", 1, 31);
+  check_list(linear_layers, "linear_layers", 0, 4);
+  if (std::any_of(linear_layers.begin(), linear_layers.end(), [](int64_t n) { return n > 0; }))
+    check_list(linear_widths, "linear_widths", 1, 1 << 16);
+  if (pool_size < 1) throw InputError("search.space.pool_size = " + std::to_string(pool_size) + ": expected >= 1");
+  if (pooling.empty()) throw InputError("search.space.pooling: expected at least one of max, avg, none");
+  for (const auto& p : pooling)
+    if (p != "max" && p != "avg" && p != "none")
+      throw InputError("search.space.pooling: '" + p + "' is not one of max, avg, none");
+  if (std::set<std::string>(pooling.begin(), pooling.end()).size() != pooling.size())
+    throw InputError("search.space.pooling: values repeat");
+  if (num_structures() > 4096)
+    throw InputError("search.space: " + std::to_string(num_structures()) +
+                     " structures (batch sizes x kernels x pooling x conv_blocks x linear_layers) is more than "
+                     "4096; each must be profiled, so offer fewer choices");
+  for (const Genome& g : skeletons()) {
+    try {
+      build(g).validate();
+    } catch (const InputError& e) {
+      throw InputError("search.space: the space holds an impossible network (" + g.to_string() + "): " + e.what());
+    }
+  }
+}
+
+Architecture SearchSpace::build(const Genome& g) const {
+  Architecture a;
+  a.input = input;
+  a.batch_size = g.batch_size;
+  for (int64_t c : g.conv) {
+    a.layers.push_back(Layer::conv(c, g.kernel, 1, g.kernel / 2));
+    a.layers.push_back(Layer::simple(LayerType::relu));
+    if (g.pooling == "max") a.layers.push_back(Layer::pool(LayerType::maxpool, pool_size));
+    if (g.pooling == "avg") a.layers.push_back(Layer::pool(LayerType::avgpool, pool_size));
+  }
+  a.layers.push_back(Layer::simple(LayerType::flatten));
+  for (int64_t w : g.linear) {
+    a.layers.push_back(Layer::linear(w));
+    a.layers.push_back(Layer::simple(LayerType::relu));
+  }
+  a.layers.push_back(Layer::linear(classes));
+  return a;
+}
+
+bool SearchSpace::contains(const Genome& g) const {
+  auto in = [](const auto& v, const auto& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  if (!in(batch_sizes, g.batch_size) || !in(kernels, g.kernel) || !in(pooling, g.pooling)) return false;
+  if (!in(conv_blocks, static_cast<int64_t>(g.conv.size()))) return false;
+  if (!in(linear_layers, static_cast<int64_t>(g.linear.size()))) return false;
+  for (int64_t c : g.conv)
+    if (!in(channels, c)) return false;
+  for (int64_t w : g.linear)
+    if (!in(linear_widths, w)) return false;
+  return true;
+}
+
+Genome SearchSpace::sample(Rng& rng) const {
+  Genome g;
+  g.batch_size = pick(batch_sizes, rng);
+  g.kernel = pick(kernels, rng);
+  g.pooling = pick(pooling, rng);
+  g.conv.resize(static_cast<size_t>(pick(conv_blocks, rng)));
+  for (auto& c : g.conv) c = pick(channels, rng);
+  g.linear.resize(static_cast<size_t>(pick(linear_layers, rng)));
+  for (auto& w : g.linear) w = pick(linear_widths, rng);
+  return g;
+}
+
+Genome SearchSpace::mutate(const Genome& parent, Rng& rng) const {
+  std::vector<int64_t> sorted_channels = channels, sorted_widths = linear_widths;
+  std::sort(sorted_channels.begin(), sorted_channels.end());
+  std::sort(sorted_widths.begin(), sorted_widths.end());
+  // The kinds of change this space allows, weighted so that channel changes
+  // (one per layer) are as likely as structural ones in total.
+  enum Move { kChannel, kWidth, kBlocks, kLinears, kKernel, kPool, kBatch };
+  std::vector<Move> moves;
+  if (sorted_channels.size() > 1)
+    for (size_t i = 0; i < parent.conv.size(); ++i) moves.push_back(kChannel);
+  if (sorted_widths.size() > 1)
+    for (size_t i = 0; i < parent.linear.size(); ++i) moves.push_back(kWidth);
+  if (conv_blocks.size() > 1) moves.push_back(kBlocks);
+  if (linear_layers.size() > 1) moves.push_back(kLinears);
+  if (kernels.size() > 1) moves.push_back(kKernel);
+  if (pooling.size() > 1) moves.push_back(kPool);
+  if (batch_sizes.size() > 1) moves.push_back(kBatch);
+  Genome g = parent;
+  if (moves.empty()) return g;
+  switch (pick(moves, rng)) {
+    case kChannel: {
+      auto& c = g.conv[std::uniform_int_distribution<size_t>(0, g.conv.size() - 1)(rng)];
+      c = step_value(sorted_channels, c, rng);
+      break;
+    }
+    case kWidth: {
+      auto& w = g.linear[std::uniform_int_distribution<size_t>(0, g.linear.size() - 1)(rng)];
+      w = step_value(sorted_widths, w, rng);
+      break;
+    }
+    case kBlocks: {
+      const auto n = static_cast<size_t>(other(conv_blocks, static_cast<int64_t>(g.conv.size()), rng));
+      // Grow by repeating the last block's channels, shrink by dropping the last blocks.
+      while (g.conv.size() < n) g.conv.push_back(g.conv.empty() ? pick(channels, rng) : g.conv.back());
+      g.conv.resize(n);
+      break;
+    }
+    case kLinears: {
+      const auto n = static_cast<size_t>(other(linear_layers, static_cast<int64_t>(g.linear.size()), rng));
+      while (g.linear.size() < n) g.linear.push_back(pick(linear_widths, rng));
+      g.linear.resize(n);
+      break;
+    }
+    case kKernel: g.kernel = other(kernels, g.kernel, rng); break;
+    case kPool: g.pooling = other(pooling, g.pooling, rng); break;
+    case kBatch: g.batch_size = other(batch_sizes, g.batch_size, rng); break;
+  }
+  return g;
+}
+
+Genome SearchSpace::crossover(const Genome& a, const Genome& b, Rng& rng) const {
+  auto coin = [&] { return std::uniform_int_distribution<int>(0, 1)(rng) == 1; };
+  Genome g;
+  g.batch_size = coin() ? a.batch_size : b.batch_size;
+  g.kernel = coin() ? a.kernel : b.kernel;
+  g.pooling = coin() ? a.pooling : b.pooling;
+  // Depth from one parent, each layer's channels from either where both have that layer.
+  const Genome& deep = coin() ? a : b;
+  const Genome& other_parent = &deep == &a ? b : a;
+  g.conv = deep.conv;
+  for (size_t i = 0; i < g.conv.size() && i < other_parent.conv.size(); ++i)
+    if (coin()) g.conv[i] = other_parent.conv[i];
+  const Genome& wide = coin() ? a : b;
+  const Genome& other_wide = &wide == &a ? b : a;
+  g.linear = wide.linear;
+  for (size_t i = 0; i < g.linear.size() && i < other_wide.linear.size(); ++i)
+    if (coin()) g.linear[i] = other_wide.linear[i];
+  return g;
+}
+
+size_t SearchSpace::num_structures() const {
+  return batch_sizes.size() * kernels.size() * pooling.size() * conv_blocks.size() * linear_layers.size();
+}
+
+size_t SearchSpace::structure_index(const Genome& g) const {
+  size_t i = index_of(batch_sizes, g.batch_size);
+  i = i * kernels.size() + index_of(kernels, g.kernel);
+  i = i * pooling.size() + index_of(pooling, g.pooling);
+  i = i * conv_blocks.size() + index_of(conv_blocks, static_cast<int64_t>(g.conv.size()));
+  i = i * linear_layers.size() + index_of(linear_layers, static_cast<int64_t>(g.linear.size()));
+  return i;
+}
+
+std::vector<Genome> SearchSpace::skeletons() const {
+  const int64_t cmax = channels.empty() ? 1 : *std::max_element(channels.begin(), channels.end());
+  const int64_t wmax = linear_widths.empty() ? 1 : *std::max_element(linear_widths.begin(), linear_widths.end());
+  std::vector<Genome> out;
+  for (int64_t b : batch_sizes)
+    for (int64_t k : kernels)
+      for (const auto& p : pooling)
+        for (int64_t n : conv_blocks)
+          for (int64_t l : linear_layers) {
+            Genome g;
+            g.batch_size = b;
+            g.kernel = k;
+            g.pooling = p;
+            g.conv.assign(static_cast<size_t>(n), cmax);
+            g.linear.assign(static_cast<size_t>(l), wmax);
+            out.push_back(g);
+          }
+  return out;  // in structure_index order
+}
+
+double SearchSpace::size() const {
+  double total = 0;
+  const double per_struct = static_cast<double>(batch_sizes.size() * kernels.size() * pooling.size());
+  for (int64_t n : conv_blocks)
+    for (int64_t l : linear_layers)
+      total += per_struct * std::pow(static_cast<double>(channels.size()), static_cast<double>(n)) *
+               std::pow(static_cast<double>(linear_widths.size()), static_cast<double>(l));
+  return total;
+}
+
+std::string SearchSpace::fingerprint() const { return to_json().dump(); }
+
+nlohmann::json SearchSpace::to_json() const {
+  return {{"input", input},           {"classes", classes},         {"batch_size", batch_sizes},
+          {"conv_blocks", conv_blocks}, {"channels", channels},       {"kernels", kernels},
+          {"pooling", pooling},       {"pool_size", pool_size},     {"linear_layers", linear_layers},
+          {"linear_widths", linear_widths}};
+}
+
+namespace {
+
+// A list, or a range {min, max, step} / {min, max, factor}.
+std::vector<int64_t> int_choices(const YamlCursor& c, int64_t lo, int64_t hi) {
+  std::vector<int64_t> out;
+  if (c.is_scalar()) {
+    out.push_back(c.as_int());
+  } else if (c.is_sequence()) {
+    out = c.as_int_list();
+  } else if (c.is_map()) {
+    c.allow_only({"min", "max", "step", "factor"});
+    if (!c.has("min") || !c.has("max")) c.fail("a range needs min and max, e.g. {min: 4, max: 64, step: 4}");
+    const int64_t a = c.get_int("min", 0, lo, hi), b = c.get_int("max", 0, lo, hi);
+    if (b < a) c.fail("range max " + std::to_string(b) + " is below min " + std::to_string(a));
+    if (c.has("step") && c.has("factor")) c.fail("give step or factor, not both");
+    if (c.has("factor")) {
+      const double f = c.get_double("factor", 2.0, 1.01, 1e6);
+      for (double x = static_cast<double>(a); x <= static_cast<double>(b) + 1e-9; x *= f) {
+        const auto v = static_cast<int64_t>(std::llround(x));
+        if (out.empty() || out.back() != v) out.push_back(v);
+      }
+    } else {
+      const int64_t s = c.get_int("step", 1, 1, hi);
+      for (int64_t x = a; x <= b; x += s) out.push_back(x);
+    }
+    if (out.size() > 100000) c.fail("range holds more than 100000 values");
+  } else {
+    c.fail("expected a list of integers or a range {min, max, step}");
+  }
+  if (out.empty()) c.fail("expected at least one value");
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] < lo || out[i] > hi)
+      c.fail("value " + std::to_string(out[i]) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) +
+             "]");
+    for (size_t j = 0; j < i; ++j)
+      if (out[j] == out[i]) c.fail("value " + std::to_string(out[i]) + " appears twice");
+  }
+  return out;
+}
+
+}  // namespace
+
+SearchSpace parse_space(const YamlCursor& c) {
+  c.allow_only({"input", "classes", "batch_size", "conv_blocks", "channels", "kernels", "pooling", "pool_size",
+                "linear_layers", "linear_widths"});
+  SearchSpace s;
+  if (c.has("input")) {
+    s.input = c.child("input").as_int_list();
+    if (s.input.size() != 3) c.child("input").fail("expected [C, H, W] (the search space is a CNN)");
+    for (int64_t x : s.input)
+      if (x < 1) c.child("input").fail("every dimension must be >= 1");
+  }
+  s.classes = c.get_int("classes", s.classes, 2, 1 << 20);
+  if (c.has("batch_size")) s.batch_sizes = int_choices(c.child("batch_size"), 1, 1 << 16);
+  if (c.has("conv_blocks")) s.conv_blocks = int_choices(c.child("conv_blocks"), 1, 8);
+  if (c.has("channels")) s.channels = int_choices(c.child("channels"), 1, 1 << 14);
+  if (c.has("kernels")) s.kernels = int_choices(c.child("kernels"), 1, 31);
+  if (c.has("pooling")) {
+    const YamlCursor p = c.child("pooling");
+    s.pooling = p.is_scalar() ? std::vector<std::string>{p.as_string()} : p.as_string_list();
+    if (s.pooling.empty()) p.fail("expected at least one of max, avg, none");
+    for (size_t i = 0; i < s.pooling.size(); ++i) {
+      const auto& v = s.pooling[i];
+      if (v != "max" && v != "avg" && v != "none") p.fail("expected max, avg or none, got '" + v + "'");
+      for (size_t j = 0; j < i; ++j)
+        if (s.pooling[j] == v) p.fail("'" + v + "' appears twice");
+    }
+  }
+  s.pool_size = c.get_int("pool_size", s.pool_size, 1, 64);
+  if (c.has("linear_layers")) s.linear_layers = int_choices(c.child("linear_layers"), 0, 4);
+  if (c.has("linear_widths")) s.linear_widths = int_choices(c.child("linear_widths"), 1, 1 << 16);
+  try {
+    s.validate();
+  } catch (const InputError& e) {
+    c.fail(e.what());
+  }
+  return s;
+}
+
+}  // namespace thor::search
