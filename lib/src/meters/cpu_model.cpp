@@ -1,7 +1,10 @@
 // cpu-model: a modelled meter for machines without sensors.
 //   E = static_watts * t_wall + core_watts * t_cpu
 // t_cpu is this process's CPU time (all its threads, CLOCK_PROCESS_CPUTIME_ID)
-// over the window, so a window spent on 4 busy threads costs 4 cores.
+// over the window, so a window spent on 4 busy threads costs 4 cores, plus the
+// CPU time of child processes reaped inside the window (getrusage
+// RUSAGE_CHILDREN), so that `measure -- COMMAND` charges the command.
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cerrno>
@@ -19,7 +22,12 @@ double process_cpu_seconds() {
   if (::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
     throw SensorError(std::string("cpu-model: clock_gettime(CLOCK_PROCESS_CPUTIME_ID): ") +
                       std::strerror(errno));
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  double seconds = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  rusage children{};
+  if (::getrusage(RUSAGE_CHILDREN, &children) == 0)
+    seconds += static_cast<double>(children.ru_utime.tv_sec + children.ru_stime.tv_sec) +
+               static_cast<double>(children.ru_utime.tv_usec + children.ru_stime.tv_usec) * 1e-6;
+  return seconds;
 }
 
 class CpuModelMeter final : public EnergyMeter {
