@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
               << "%" << std::setw(7) << r.flops_mape / r.gp_mape << "x" << std::setw(11) << 100 * r.gp_within10 << "%"
               << std::setw(12) << 100 * r.flops_within10 << "%" << std::setw(11) << 100 * r.median_cv << "%"
               << std::setw(13) << r.profile_s << "\n";
+  data.close();  // gnuplot reads it next
   std::ofstream gp(out + "/scatter.gp");
   gp << "set terminal pngcairo size 1200,400\nset output '" << out << "/scatter.png'\n"
      << "set multiplot layout 1," << families.size() << "\nset key left top\n"

@@ -59,6 +59,8 @@ void PruneOptions::validate() const {
   need(lr >= 0.0 && lr < 10.0, "lr", fmt(lr), "0 (the recipe's train.lr) or 0 < lr < 10");
   need(validation >= 1, "validation", std::to_string(validation), ">= 1");
   need(verify >= 0, "verify", std::to_string(verify), ">= 0");
+  need(verify_margin >= 0.0 && 2.0 * verify_margin <= band, "verify_margin", fmt(verify_margin),
+       "0 <= verify_margin <= band / 2");
   need(concurrency >= 0, "concurrency", std::to_string(concurrency), ">= 0 (0: all cores)");
   need(test_samples != 0, "test_samples", "0", "< 0 (all) or >= 1");
   const auto names = pruning_strategy_names();
@@ -72,7 +74,7 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   const YamlCursor& p = recipe.prune;
   if (!p.node.IsDefined() || p.node.IsNull()) return o;
   p.allow_only({"strategy", "budget", "samples", "candidates", "min_keep", "band", "short_finetune", "final_finetune",
-                "lr", "validation", "verify", "concurrency", "seed", "compare", "checkpoint", "test_samples",
+                "lr", "validation", "verify", "verify_margin", "concurrency", "seed", "compare", "checkpoint", "test_samples",
                 "plots"});
   o.strategy = p.get_string("strategy", o.strategy);
   {
@@ -118,6 +120,10 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   o.lr = p.get_double("lr", o.lr, 0.0, 9.999);
   o.validation = p.get_int("validation", o.validation, 1, kBig);
   o.verify = p.get_int("verify", o.verify, 0, 1000);
+  o.verify_margin = p.get_double("verify_margin", std::min(o.verify_margin, o.band / 2.0), 0.0, 0.5);
+  if (2.0 * o.verify_margin > o.band)
+    p.child("verify_margin").fail("expected at most half of prune.band (" + fmt(o.band) + "), got " +
+                                  fmt(o.verify_margin));
   o.concurrency = static_cast<int>(p.get_int("concurrency", o.concurrency, 0, 1024));
   o.seed = static_cast<uint64_t>(p.get_int("seed", static_cast<int64_t>(o.seed), 0, kBig));
   if (p.has("compare")) {

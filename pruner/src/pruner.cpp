@@ -135,6 +135,51 @@ bool profile_covers(const DeviceProfile& profile, const Architecture& arch, std:
   return true;
 }
 
+// The protocol for several architectures at once, in rounds: round r
+// measures each architecture once (a fresh instance seeded seed + r, after
+// the warm-up), so that a slow change of machine load (another process
+// starting, thermal drift) hits all of them alike and their ratios stay
+// meaningful. Per architecture: the median of the rounds the k·MAD rule
+// keeps, as measure_training does over its repeats.
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
+                                             const MeasureOptions& options) {
+  MeasureOptions one = options;
+  one.repeats = 1;
+  std::vector<Measurement> rounds_of(archs.size());
+  std::vector<Measurement> out(archs.size());
+  for (int r = 0; r < options.repeats; ++r) {
+    one.seed = options.seed + static_cast<uint64_t>(r);
+    for (size_t a = 0; a < archs.size(); ++a) {
+      const Measurement m = measure_training(archs[a], meter, one);
+      Measurement& acc = out[a];
+      acc.repeat_joules.push_back(m.joules_per_iteration);
+      acc.repeat_seconds.push_back(m.seconds_per_iteration);
+      acc.kind = m.kind;
+      acc.meter = m.meter;
+      acc.threads = m.threads;
+      acc.flush_denormal = m.flush_denormal;
+      acc.iterations = m.iterations;
+    }
+  }
+  for (Measurement& m : out) {
+    const auto keep = mad_inliers(m.repeat_joules, options.outlier_k);
+    std::vector<double> j, sec;
+    for (size_t i : keep) {
+      j.push_back(m.repeat_joules[i]);
+      sec.push_back(m.repeat_seconds[i]);
+    }
+    m.rejected = static_cast<int>(m.repeat_joules.size() - keep.size());
+    m.joules_per_iteration = median(j);
+    m.seconds_per_iteration = median(sec);
+    const double mean = std::accumulate(j.begin(), j.end(), 0.0) / static_cast<double>(j.size());
+    double var = 0.0;
+    for (double v : j) var += (v - mean) * (v - mean);
+    m.std = j.size() > 1 ? std::sqrt(var / static_cast<double>(j.size() - 1)) : 0.0;
+    m.cv = mean > 0 ? m.std / mean : 0.0;
+  }
+  return out;
+}
+
 // Everything one oracle run needs, shared by the runs.
 struct Context {
   const Recipe& recipe;
@@ -146,8 +191,6 @@ struct Context {
   EnergyMeter& meter;
   const Estimator& estimator;
   const Staging& staging;
-  double budget_jpi = 0.0;         // against the measured baseline
-  double baseline_measured = 0.0;
   double baseline_estimated = 0.0;
   std::vector<std::string>& warnings;
   void say(const std::string& s) const {
@@ -288,44 +331,52 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
                100.0 * r.candidates.front().short_accuracy, list(r.candidates.front().channels).c_str()));
 
   // Verification: the oracle has a few percent of error, so measure the
-  // top-ranked candidates and take the first whose measured energy lands in
-  // the band under the budget. Falls back to the best-ranked one within the
-  // budget, else the cheapest measured.
-  Measurement winner_measurement;
-  bool have_measurement = false;
+  // top-ranked candidates (each in rounds with the baseline, see
+  // measure_interleaved) and take the first whose energy lands inside the
+  // band under the budget, by a margin. Fallbacks: the best-ranked one in the
+  // band, the best-ranked one within the budget, the cheapest measured.
   r.winner = 0;
   if (verify && o.verify > 0) {
-    const double m_lo = (1.0 - o.band) * ctx.budget_jpi;
-    std::vector<std::pair<size_t, Measurement>> measured;
+    // q: measured energy over the budget (1 = exactly on it).
+    std::vector<std::pair<size_t, double>> measured;
     bool accepted = false;
     for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
-      Measurement m = measure_training(base_arch.with_channels(r.candidates[k].channels), ctx.meter, ctx.recipe.measure);
-      r.candidates[k].measured_joules = m.joules_per_iteration;
+      CandidateRecord& c = r.candidates[k];
+      const auto m = measure_interleaved({base_arch, base_arch.with_channels(c.channels)}, ctx.meter,
+                                         ctx.recipe.measure);
+      c.measured_joules = m[1].joules_per_iteration;
+      c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
+      const double q = o.budget.kind == PruneBudget::Kind::fraction
+                           ? c.measured_ratio / o.budget.value
+                           : c.measured_joules / o.budget.per_iteration(0.0, ctx.recipe.train.iterations);
       ++r.verified;
-      ctx.say(strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline (budget %.4g)", oracle.c_str(),
-                   k + 1, list(r.candidates[k].channels).c_str(), m.joules_per_iteration,
-                   100.0 * m.joules_per_iteration / ctx.baseline_measured, ctx.budget_jpi));
-      measured.emplace_back(k, m);
-      if (m.joules_per_iteration <= ctx.budget_jpi && m.joules_per_iteration >= m_lo) {
+      ctx.say(strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline's %.4g in the same rounds "
+                   "(%.1f%% of the budget)",
+                   oracle.c_str(), k + 1, list(c.channels).c_str(), c.measured_joules, 100.0 * c.measured_ratio,
+                   m[0].joules_per_iteration, 100.0 * q));
+      measured.emplace_back(k, q);
+      if (q >= 1.0 - o.band + o.verify_margin && q <= 1.0 - o.verify_margin) {
         accepted = true;
         break;
       }
     }
-    size_t pick = measured.size();
-    if (!accepted) {
-      for (size_t j = 0; j < measured.size() && pick == measured.size(); ++j)
-        if (measured[j].second.joules_per_iteration <= ctx.budget_jpi) pick = j;
-      if (pick == measured.size()) {
-        pick = 0;
-        for (size_t j = 1; j < measured.size(); ++j)
-          if (measured[j].second.joules_per_iteration < measured[pick].second.joules_per_iteration) pick = j;
-      }
-    } else {
-      pick = measured.size() - 1;
+    auto first = [&](auto pred) -> long {
+      for (size_t j = 0; j < measured.size(); ++j)
+        if (pred(measured[j].second)) return static_cast<long>(j);
+      return -1;
+    };
+    long pick = accepted ? static_cast<long>(measured.size()) - 1 : -1;
+    if (pick < 0) pick = first([&](double q) { return q >= 1.0 - o.band && q <= 1.0; });
+    if (pick < 0) pick = first([&](double q) { return q <= 1.0; });
+    if (pick < 0) {
+      pick = 0;
+      for (size_t j = 1; j < measured.size(); ++j)
+        if (measured[j].second < measured[pick].second) pick = static_cast<long>(j);
     }
-    r.winner = measured[pick].first;
-    winner_measurement = measured[pick].second;
-    have_measurement = true;
+    r.winner = measured[static_cast<size_t>(pick)].first;
+    if (!accepted)
+      ctx.warnings.push_back(strf("%s: no verified candidate landed in the band under the budget; took rank %zu",
+                                  oracle.c_str(), r.winner + 1));
   }
   const CandidateRecord& w = r.candidates[r.winner];
   r.channels = w.channels;
@@ -333,6 +384,9 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   r.architecture = arch.summary();
   r.train_flops = arch.train_flops();
   r.params = arch.params();
+  r.estimated_joules_per_iteration = w.estimated_joules;
+  r.flops_joules_per_iteration = w.flops_joules;
+  r.estimated_energy_ratio = w.estimated_joules / ctx.baseline_estimated;
 
   // Real structural pruning and the full fine-tune.
   ctx.say(strf("[%s] fine-tuning %s for %lld iterations", oracle.c_str(), list(r.channels).c_str(),
@@ -348,18 +402,6 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   r.finetune_seconds = since(t_ft);
   r.accuracy = pruned.accuracy(ctx.test, o.test_samples);
 
-  if (!have_measurement) {
-    winner_measurement = measure_training(arch, ctx.meter, ctx.recipe.measure);
-    r.candidates[r.winner].measured_joules = winner_measurement.joules_per_iteration;
-  }
-  r.measured_joules_per_iteration = winner_measurement.joules_per_iteration;
-  r.measured_cv = winner_measurement.cv;
-  r.measured_energy_ratio = r.measured_joules_per_iteration / ctx.baseline_measured;
-  r.estimated_joules_per_iteration = w.estimated_joules;
-  r.flops_joules_per_iteration = w.flops_joules;
-  r.estimated_energy_ratio = w.estimated_joules / ctx.baseline_estimated;
-  r.within_budget = r.measured_joules_per_iteration <= ctx.budget_jpi;
-
   const std::string suffix = run_index == 0 ? "" : "_" + oracle;
   r.files_yaml = "pruned" + suffix + ".yaml";
   r.files_model = "model" + suffix + ".pt";
@@ -367,9 +409,8 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
                     "# Pruned by thor (oracle: " + oracle + ") from " + ctx.recipe.path + "\n" + arch.to_yaml());
   pruned.export_torchscript(ctx.staging.file(r.files_model));
   r.torchscript_accuracy = torchscript_accuracy(ctx.staging.file(r.files_model), ctx.test, o.test_samples);
-  ctx.say(strf("[%s] accuracy %.2f%% (TorchScript %.2f%%), measured %.4g J/iter = %.1f%% of the baseline%s",
-               oracle.c_str(), 100.0 * r.accuracy, 100.0 * r.torchscript_accuracy, r.measured_joules_per_iteration,
-               100.0 * r.measured_energy_ratio, r.within_budget ? "" : " — over the budget"));
+  ctx.say(strf("[%s] test accuracy %.2f%% (TorchScript %.2f%%)", oracle.c_str(), 100.0 * r.accuracy,
+               100.0 * r.torchscript_accuracy));
   return r;
 }
 
@@ -614,23 +655,39 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   b.estimated_joules_per_iteration = est.joules_per_iteration;
   b.estimated_std = est.std;
   b.flops_joules_per_iteration = est.flops_joules;
-  say("measuring the baseline");
-  const Measurement bm = measure_training(recipe.model, *meter, recipe.measure);
-  b.measured_joules_per_iteration = bm.joules_per_iteration;
-  b.measured_cv = bm.cv;
-  result.budget_joules_per_iteration = options.budget.per_iteration(bm.joules_per_iteration, recipe.train.iterations);
-  say(strf("baseline: measured %.5g J/iter (cv %.1f%%), estimated %.5g, FLOPs-estimated %.5g; budget %.5g J/iter",
-           bm.joules_per_iteration, 100.0 * bm.cv, est.joules_per_iteration, est.flops_joules,
-           result.budget_joules_per_iteration));
+  say(strf("baseline: estimated %.5g J/iter (GP), %.5g (FLOPs baseline); budget %s", est.joules_per_iteration,
+           est.flops_joules, result.budget.c_str()));
 
   // 4-6. The loop, once per oracle.
-  Context ctx{recipe,     options, baseline,   train, validation, test, *meter, estimator, staging,
-              result.budget_joules_per_iteration, bm.joules_per_iteration, est.joules_per_iteration,
-              result.warnings};
+  Context ctx{recipe, options, baseline, train, validation, test, *meter, estimator, staging,
+              est.joules_per_iteration, result.warnings};
   const Pool pool = make_pool(ctx, b.channels);
   result.pruned = run_oracle(ctx, pool, "estimator", true, 0);
   for (size_t i = 0; i < options.compare.size(); ++i)
     result.compare.push_back(run_oracle(ctx, pool, options.compare[i], false, static_cast<int>(i) + 1));
+
+  // 6. The final figures: the baseline and every pruned model measured with
+  // the same protocol, in the same rounds.
+  say("measuring the baseline and the pruned models");
+  std::vector<PrunedModelResult*> runs{&result.pruned};
+  for (auto& c : result.compare) runs.push_back(&c);
+  std::vector<Architecture> archs{recipe.model};
+  for (const auto* r : runs) archs.push_back(recipe.model.with_channels(r->channels));
+  const auto final_m = measure_interleaved(archs, *meter, recipe.measure);
+  b.measured_joules_per_iteration = final_m[0].joules_per_iteration;
+  b.measured_cv = final_m[0].cv;
+  result.budget_joules_per_iteration =
+      options.budget.per_iteration(b.measured_joules_per_iteration, recipe.train.iterations);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    PrunedModelResult& r = *runs[i];
+    r.measured_joules_per_iteration = final_m[i + 1].joules_per_iteration;
+    r.measured_cv = final_m[i + 1].cv;
+    r.measured_energy_ratio = r.measured_joules_per_iteration / b.measured_joules_per_iteration;
+    r.within_budget = r.measured_joules_per_iteration <= result.budget_joules_per_iteration;
+    say(strf("[%s] measured %.5g J/iter = %.1f%% of the baseline's %.5g (budget %.5g)%s", r.oracle.c_str(),
+             r.measured_joules_per_iteration, 100.0 * r.measured_energy_ratio, b.measured_joules_per_iteration,
+             result.budget_joules_per_iteration, r.within_budget ? "" : " — OVER THE BUDGET"));
+  }
 
   result.status = result.pruned.within_budget ? PruneStatus::ok : PruneStatus::over_budget;
   result.message = result.pruned.within_budget

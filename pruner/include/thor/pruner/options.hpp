@@ -53,6 +53,10 @@ struct PruneOptions {
   /// the oracle). Only the primary (estimator) run verifies; compared oracles
   /// are taken as they are, since the comparison is about the oracles.
   int64_t verify = 3;
+  /// Verification accepts a measured energy in [(1 - band + margin)·budget,
+  /// (1 - margin)·budget]: the margin absorbs the noise between the
+  /// verification and the final measurement.
+  double verify_margin = 0.02;
   /// Concurrency of the parallel fine-tunes (a tbb::task_arena); 0: all cores.
   int concurrency = 0;
   /// Seed of the strategy's draws and of the per-candidate fine-tunes.

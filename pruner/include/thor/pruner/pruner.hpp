@@ -42,6 +42,7 @@ struct CandidateRecord {
   bool in_band = false;           ///< oracle energy in [(1 - band)·budget, budget]
   double short_accuracy = -1.0;   ///< validation accuracy after the short fine-tune
   double measured_joules = -1.0;  ///< per iteration, when verified by measuring (else -1)
+  double measured_ratio = -1.0;   ///< over the baseline measured in the same rounds (else -1)
 };
 
 /// The outcome of the loop for one oracle.
