@@ -8,6 +8,11 @@
 
 #include "thor/train.hpp"
 
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+
 namespace thor {
 
 void MeasureOptions::validate() const {
@@ -17,7 +22,26 @@ void MeasureOptions::validate() const {
   if (threads < 1 || threads > 1024)
     throw InputError("measure.threads = " + std::to_string(threads) + ": expected 1..1024");
   if (!(outlier_k > 0.0)) throw InputError("measure.outlier_k must be > 0");
+  if (!(busy_cores > 0.0)) throw InputError("measure.busy_cores must be > 0");
+  if (busy_retries < 0) throw InputError("measure.busy_retries must be >= 0");
 }
+
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return -1.0;
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (user + nice + system + irq + softirq + steal) / ticks;
+}
+
+namespace {
+double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+}  // namespace
 
 double median(std::vector<double> v) {
   if (v.empty()) throw std::logic_error("median of an empty vector");
@@ -57,16 +81,36 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   m.threads = o.threads;
   m.flush_denormal = o.flush_denormal;
   m.iterations = o.iterations;
+  double foreign_sum = 0.0;
+  int foreign_n = 0;
   try {
     for (int r = 0; r < o.repeats; ++r) {
       TrainingSession session(arch, o.seed + static_cast<uint64_t>(r), o.device);
       session.run(o.warmup);
-      meter.set_workload(Workload{&arch, o.iterations});
-      meter.start();
-      session.run(o.iterations);
-      const EnergyReading reading = meter.stop();
-      m.repeat_joules.push_back(reading.joules / static_cast<double>(o.iterations));
-      m.repeat_seconds.push_back(reading.seconds / static_cast<double>(o.iterations));
+      for (int attempt = 0;; ++attempt) {
+        meter.set_workload(Workload{&arch, o.iterations});
+        const double busy0 = machine_busy_seconds(), own0 = process_cpu_seconds();
+        meter.start();
+        session.run(o.iterations);
+        const EnergyReading reading = meter.stop();
+        const double busy1 = machine_busy_seconds(), own1 = process_cpu_seconds();
+        // Cores other processes kept busy during the window: on a shared
+        // machine they slow this one down (and, in VMs, inflate its CPU time).
+        const double foreign = (busy0 < 0 || reading.seconds <= 0)
+                                   ? -1.0
+                                   : std::max(0.0, (busy1 - busy0) - (own1 - own0)) / reading.seconds;
+        if (foreign > o.busy_cores && attempt < o.busy_retries) {
+          ++m.retried;
+          continue;
+        }
+        if (foreign >= 0) {
+          foreign_sum += foreign;
+          ++foreign_n;
+        }
+        m.repeat_joules.push_back(reading.joules / static_cast<double>(o.iterations));
+        m.repeat_seconds.push_back(reading.seconds / static_cast<double>(o.iterations));
+        break;
+      }
     }
   } catch (...) {
     set_torch_threads(saved_threads);
@@ -88,6 +132,7 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   for (double x : j) var += (x - mean) * (x - mean);
   m.std = j.size() > 1 ? std::sqrt(var / (j.size() - 1)) : 0.0;
   m.cv = mean > 0 ? m.std / mean : 0.0;
+  m.foreign_load = foreign_n ? foreign_sum / foreign_n : -1.0;
   return m;
 }
 

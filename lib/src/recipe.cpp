@@ -23,13 +23,16 @@ namespace {
 constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
 void parse_measure(const YamlCursor& c, MeasureOptions& m) {
-  c.allow_only({"iterations", "repeats", "warmup", "threads", "flush_denormal", "outlier_k"});
+  c.allow_only({"iterations", "repeats", "warmup", "threads", "flush_denormal", "outlier_k", "busy_cores",
+                "busy_retries"});
   m.iterations = c.get_int("iterations", m.iterations, 1, kBig);
   m.repeats = static_cast<int>(c.get_int("repeats", m.repeats, 1, 1000));
   m.warmup = c.get_int("warmup", m.warmup, 0, kBig);
   m.threads = static_cast<int>(c.get_int("threads", m.threads, 1, 1024));
   m.flush_denormal = c.get_bool("flush_denormal", m.flush_denormal);
   m.outlier_k = c.get_double("outlier_k", m.outlier_k, 0.5, 100.0);
+  m.busy_cores = c.get_double("busy_cores", m.busy_cores, 0.01, 1024.0);
+  m.busy_retries = static_cast<int>(c.get_int("busy_retries", m.busy_retries, 0, 100));
 }
 
 }  // namespace

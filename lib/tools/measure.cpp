@@ -107,7 +107,9 @@ int main(int argc, char** argv) {
                        {"flush_denormal", m.flush_denormal},
                        {"kind", thor::to_string(m.kind)},
                        {"meter", m.meter},
-                       {"train_flops_per_iteration", arch.train_flops()}};
+                       {"train_flops_per_iteration", arch.train_flops()},
+                       {"foreign_load_cores", m.foreign_load},
+                       {"busy_retries", m.retried}};
       std::cout << j.dump(2) << "\n";
     } else {
       std::cout << arch.summary() << "\n"
@@ -115,6 +117,9 @@ int main(int argc, char** argv) {
                 << m.seconds_per_iteration * 1e3 << " ms/iter  cv " << m.cv * 100 << "%  ("
                 << m.repeat_joules.size() << " repeats, " << m.rejected << " rejected, " << m.threads
                 << " thread(s), " << thor::to_string(m.kind) << " by " << meter->describe() << ")\n";
+      if (m.foreign_load > mo.busy_cores)
+        std::cout << "  warning: other processes kept " << m.foreign_load
+                  << " cores busy during the measurement; figures may be inflated\n";
     }
     return 0;
   });

@@ -68,7 +68,14 @@ FinalRun run_final(const Oracle& oracle, const Genome& g, EnergyMeter& meter, co
     f.run_seconds = r.seconds;
     f.kind = r.kind;
     f.accuracy = model.accuracy(test);
-    if (!model_path.empty()) model.export_torchscript(model_path);
+    // The model is a by-product; a failed export must not lose the measurement.
+    if (!model_path.empty()) {
+      try {
+        model.export_torchscript(model_path);
+      } catch (const std::exception& e) {
+        std::cerr << "search: warning: could not write " << model_path << ": " << e.what() << "\n";
+      }
+    }
   }
   return f;
 }

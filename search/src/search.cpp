@@ -80,13 +80,23 @@ Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, con
   };
 }
 
+namespace {
+// Joules with sensible digits: 7120 J, 3.47 J, 0.00312 J.
+std::string jtext(double j) {
+  std::ostringstream s;
+  if (std::fabs(j) >= 100) s << std::fixed << std::setprecision(0) << j;
+  else s << std::setprecision(3) << j;
+  return s.str();
+}
+}  // namespace
+
 std::string SearchResult::one_line() const {
   std::ostringstream s;
   s << strategy << ": " << trained << " trained in " << generations << " generations, ";
   if (best) {
     const auto& b = candidates[*best];
-    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at " << std::setprecision(0)
-      << b.verdict.joules << " J estimated (" << b.genome.to_string() << ")";
+    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at " << jtext(b.verdict.joules)
+      << " J estimated (" << b.genome.to_string() << ")";
   } else {
     s << "no feasible candidate";
   }
@@ -103,7 +113,7 @@ std::string SearchResult::full_report() const {
   for (size_t i : front) {
     const auto& c = candidates[i];
     s << std::setw(6) << c.id << std::setw(10) << std::fixed << std::setprecision(4) << c.accuracy << std::setw(12)
-      << std::setprecision(0) << c.verdict.joules << std::setw(10) << c.verdict.std << "  " << c.genome.to_string()
+      << jtext(c.verdict.joules) << std::setw(10) << jtext(c.verdict.std) << "  " << c.genome.to_string()
       << (best && *best == i ? "  <- best" : "") << "\n";
   }
   return s.str();

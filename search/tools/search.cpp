@@ -64,7 +64,8 @@ bool covers(const thor::DeviceProfile& profile, const SearchSpace& space, std::s
 
 std::string fmt_joules(double j) {
   std::ostringstream s;
-  s << std::fixed << std::setprecision(j < 10 ? 3 : 0) << j << " J";
+  if (std::fabs(j) >= 100) s << std::fixed << std::setprecision(0) << j << " J";
+  else s << std::setprecision(3) << j << " J";
   return s.str();
 }
 
@@ -224,7 +225,7 @@ int main(int argc, char** argv) {
         std::ostringstream s;
         s << std::fixed;
         if (std::string(what) == "acc") s << std::setprecision(4) << c.accuracy;
-        else if (std::string(what) == "j") s << std::setprecision(0) << c.verdict.joules << " J";
+        else if (std::string(what) == "j") s << fmt_joules(c.verdict.joules);
         else s << c.genome.to_string();
         return s.str();
       };
@@ -249,11 +250,12 @@ int main(int argc, char** argv) {
                    + std::to_string(so.oracle.iterations) + " iterations" : "") << "\n";
     const FinalRun fin = run_final(oracle, result.candidates[*result.best].genome, *meter, recipe.measure, train,
                                    test, so.train, full, full ? (fs::path(output) / "model.pt").string() : "");
+    const bool have_model = full && fs::exists(fs::path(output) / "model.pt");
     std::cout << "\n" << fin.full_report();
     const auto files = write_outputs(output, oracle, result, so, &scan, &fin);
     std::cout << "wrote";
     for (const auto& f : files) std::cout << " " << f;
-    std::cout << (full ? " " + (fs::path(output) / "model.pt").string() : "") << "\n";
+    std::cout << (have_model ? " " + (fs::path(output) / "model.pt").string() : "") << "\n";
     return 0;
   });
 }

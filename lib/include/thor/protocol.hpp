@@ -29,6 +29,10 @@ struct MeasureOptions {
   bool flush_denormal = true;  ///< flush denormal floats to zero (FTZ/DAZ)
   double outlier_k = 3.0;   ///< reject repeats further than k·MAD from the median
   uint64_t seed = 1;        ///< seed of the first instance; repeat r uses seed + r
+  /// A window during which other processes kept more than this many cores
+  /// busy (from /proc/stat) is taken again, at most `busy_retries` times.
+  double busy_cores = 0.5;
+  int busy_retries = 2;
   std::string device = "cpu";
   /// Throws InputError naming the field, its value and the rule.
   void validate() const;
@@ -47,7 +51,13 @@ struct Measurement {
   int threads = 0;
   bool flush_denormal = true;
   int64_t iterations = 0;
+  double foreign_load = 0.0;  ///< mean cores used by other processes during kept windows (-1: unknown)
+  int retried = 0;            ///< windows taken again because the machine was busy
 };
+
+/// CPU ticks the whole machine spent busy so far (from /proc/stat), in
+/// seconds; -1 when unavailable.
+double machine_busy_seconds();
 
 /// Median of a non-empty vector.
 double median(std::vector<double> v);

@@ -1,0 +1,107 @@
+// End to end: the prune program on a tiny generated CelebA-layout folder
+// with the cpu-model meter; checks report.json's keys and the files.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "thor/fake_celeba.hpp"
+#include "thor/io.hpp"
+#include "thor_test_support.hpp"
+
+namespace fs = std::filesystem;
+using thor::testing::TempDir;
+
+namespace {
+
+const char* kRecipe = R"(# tiny CelebA pruning run for the test suite
+name: tiny_celeba
+meter: cpu-model
+data: {dataset: celeba, root: does/not/exist, image_size: 12, attribute: Male, train_limit: 140, test_limit: 40}
+model:
+  input: [3, 12, 12]
+  batch_size: 16
+  layers:
+    - conv: {out: 6, kernel: 3, padding: 1}
+    - relu
+    - maxpool: 2
+    - conv: {out: 8, kernel: 3, padding: 1}
+    - batchnorm
+    - relu
+    - flatten
+    - linear: {out: 12}
+    - relu
+    - linear: {out: 2}
+train: {optimizer: adam, lr: 0.003, iterations: 40, record_every: 10}
+profile: {max_points: 3, iterations: 4, repeats: 1, warmup: 1}
+measure: {iterations: 5, repeats: 2, warmup: 1}
+prune:
+  budget: {fraction: 0.6}
+  samples: 200
+  candidates: 3
+  short_finetune: 5
+  final_finetune: 10
+  validation: 20
+  verify: 2
+  concurrency: 2
+  compare: [flops]
+)";
+
+std::string bin(const std::string& name) {
+  const char* b = std::getenv("THOR_BINARY_DIR");
+  return (fs::path(b ? b : "build") / "bin" / name).string();
+}
+
+}  // namespace
+
+TEST_CASE("prune end to end on a tiny generated CelebA") {
+  TempDir tmp("prune-e2e");
+  thor::write_fake_celeba(tmp.str("celeba"), 200, 3);
+  thor::write_file_atomic(tmp.str("tiny.yaml"), kRecipe);
+  const std::string out = tmp.str("out/run");
+  const std::string cmd = bin("prune") + " --recipe " + tmp.str("tiny.yaml") + " --data-root " + tmp.str("celeba") +
+                          " --output " + out + " --quiet > " + tmp.str("log.txt") + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  REQUIRE_MESSAGE(rc == 0, "prune failed:\n" << thor::read_file(tmp.str("log.txt")));
+
+  for (const char* f : {"report.json", "pruned.yaml", "model.pt", "baseline.ckpt", "profile.json",
+                        "pruned_flops.yaml", "model_flops.pt"})
+    CHECK_MESSAGE(fs::exists(fs::path(out) / f), f);
+  CHECK_FALSE(fs::exists(tmp.str("out/.run.tmp-0")));
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp.str("out"))) ++entries;
+  CHECK(entries == 1);  // no staging folder left beside the output
+
+  const auto j = nlohmann::json::parse(thor::read_file(out + "/report.json"));
+  for (const char* k : {"accuracy", "measured_joules_per_iteration", "estimated_joules_per_iteration"}) {
+    CHECK_MESSAGE(j["baseline"].contains(k), k);
+    CHECK_MESSAGE(j["pruned"].contains(k), k);
+    CHECK_MESSAGE(j["compare"]["flops"].contains(k), k);
+  }
+  CHECK(j["pruned"]["channels"].size() == 3);
+  CHECK(j["compare"]["flops"]["channels"].size() == 3);
+  CHECK(j.contains("budget_joules_per_iteration"));
+  CHECK(j.contains("measured_energy_ratio"));
+  CHECK(j["meter_kind"] == "modelled");
+  CHECK(j["compare"]["flops"].contains("measured_energy_ratio"));
+  const double acc = j["pruned"]["accuracy"];
+  CHECK(acc >= 0.0);
+  CHECK(acc <= 1.0);
+  // The exported TorchScript model computes what the pruned model computes.
+  CHECK(j["pruned"]["torchscript_accuracy"].get<double>() == doctest::Approx(acc));
+  CHECK(j["measured_energy_ratio"].get<double>() ==
+        doctest::Approx(j["pruned"]["measured_joules_per_iteration"].get<double>() /
+                        j["baseline"]["measured_joules_per_iteration"].get<double>()));
+  CHECK(j["pruned"]["verified"].get<int>() >= 1);
+  const std::string yaml = thor::read_file(out + "/pruned.yaml");
+  CHECK(yaml.find("layers:") != std::string::npos);
+
+  SUBCASE("a second run reuses the cached profile") {
+    const int rc2 = std::system(cmd.c_str());
+    REQUIRE_MESSAGE(rc2 == 0, thor::read_file(tmp.str("log.txt")));
+    const auto j2 = nlohmann::json::parse(thor::read_file(out + "/report.json"));
+    CHECK(j2["profile"]["reused"] == true);
+  }
+}
