@@ -22,18 +22,24 @@ std::string fmt(double v) {
 
 double PruneBudget::per_iteration(double baseline_jpi, int64_t iterations) const {
   switch (kind) {
-    case Kind::fraction: return value * baseline_jpi;
-    case Kind::joules_per_iteration: return value;
-    case Kind::joules: return value / static_cast<double>(std::max<int64_t>(1, iterations));
+    case Kind::fraction:
+      return value * baseline_jpi;
+    case Kind::joules_per_iteration:
+      return value;
+    case Kind::joules:
+      return value / static_cast<double>(std::max<int64_t>(1, iterations));
   }
   return value;
 }
 
 std::string PruneBudget::describe(int64_t iterations) const {
   switch (kind) {
-    case Kind::fraction: return fmt(100.0 * value) + "% of the baseline";
-    case Kind::joules_per_iteration: return fmt(value) + " J/iteration";
-    case Kind::joules: return fmt(value) + " J over " + std::to_string(iterations) + " iterations";
+    case Kind::fraction:
+      return fmt(100.0 * value) + "% of the baseline";
+    case Kind::joules_per_iteration:
+      return fmt(value) + " J/iteration";
+    case Kind::joules:
+      return fmt(value) + " J over " + std::to_string(iterations) + " iterations";
   }
   return "";
 }
@@ -47,7 +53,8 @@ void PruneBudget::validate() const {
 
 void PruneOptions::validate() const {
   budget.validate();
-  auto need = [](bool ok, const std::string& field, const std::string& value, const std::string& rule) {
+  auto need = [](bool ok, const std::string& field, const std::string& value,
+                 const std::string& rule) {
     if (!ok) throw InputError("prune." + field + " = " + value + ": expected " + rule);
   };
   need(samples >= 1, "samples", std::to_string(samples), ">= 1");
@@ -64,18 +71,18 @@ void PruneOptions::validate() const {
   need(concurrency >= 0, "concurrency", std::to_string(concurrency), ">= 0 (0: all cores)");
   need(test_samples != 0, "test_samples", "0", "< 0 (all) or >= 1");
   const auto names = pruning_strategy_names();
-  if (std::find(names.begin(), names.end(), strategy) == names.end()) make_pruning_strategy(strategy);  // throws
-  for (const auto& c : compare)
-    need(c == "flops", "compare", "'" + c + "'", "a list of: flops");
+  if (std::find(names.begin(), names.end(), strategy) == names.end())
+    make_pruning_strategy(strategy);  // throws
+  for (const auto& c : compare) need(c == "flops", "compare", "'" + c + "'", "a list of: flops");
 }
 
 PruneOptions parse_prune_options(const Recipe& recipe) {
   PruneOptions o;
   const YamlCursor& p = recipe.prune;
   if (!p.node.IsDefined() || p.node.IsNull()) return o;
-  p.allow_only({"strategy", "budget", "samples", "candidates", "min_keep", "band", "short_finetune", "final_finetune",
-                "lr", "validation", "verify", "verify_margin", "concurrency", "seed", "compare", "checkpoint", "test_samples",
-                "plots"});
+  p.allow_only({"strategy", "budget", "samples", "candidates", "min_keep", "band", "short_finetune",
+                "final_finetune", "lr", "validation", "verify", "verify_margin", "concurrency",
+                "seed", "compare", "checkpoint", "test_samples", "plots"});
   o.strategy = p.get_string("strategy", o.strategy);
   {
     const auto names = pruning_strategy_names();
@@ -95,7 +102,8 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
         b.fail("expected a fraction in (0, 1], got " + fmt(o.budget.value));
     } else {
       b.allow_only({"fraction", "joules_per_iteration", "joules"});
-      const int given = int(b.has("fraction")) + int(b.has("joules_per_iteration")) + int(b.has("joules"));
+      const int given =
+          int(b.has("fraction")) + int(b.has("joules_per_iteration")) + int(b.has("joules"));
       if (given != 1) b.fail("expected exactly one of fraction, joules_per_iteration, joules");
       if (b.has("fraction")) {
         o.budget.kind = PruneBudget::Kind::fraction;
@@ -104,7 +112,8 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
           b.child("fraction").fail("expected a fraction in (0, 1], got " + fmt(o.budget.value));
       } else {
         const char* key = b.has("joules") ? "joules" : "joules_per_iteration";
-        o.budget.kind = b.has("joules") ? PruneBudget::Kind::joules : PruneBudget::Kind::joules_per_iteration;
+        o.budget.kind =
+            b.has("joules") ? PruneBudget::Kind::joules : PruneBudget::Kind::joules_per_iteration;
         o.budget.value = b.child(key).as_double();
         if (!(o.budget.value > 0.0 && std::isfinite(o.budget.value)))
           b.child(key).fail("expected a positive number of joules, got " + fmt(o.budget.value));
@@ -120,21 +129,25 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   o.lr = p.get_double("lr", o.lr, 0.0, 9.999);
   o.validation = p.get_int("validation", o.validation, 1, kBig);
   o.verify = p.get_int("verify", o.verify, 0, 1000);
-  o.verify_margin = p.get_double("verify_margin", std::min(o.verify_margin, o.band / 2.0), 0.0, 0.5);
+  o.verify_margin =
+      p.get_double("verify_margin", std::min(o.verify_margin, o.band / 2.0), 0.0, 0.5);
   if (2.0 * o.verify_margin > o.band)
-    p.child("verify_margin").fail("expected at most half of prune.band (" + fmt(o.band) + "), got " +
-                                  fmt(o.verify_margin));
+    p.child("verify_margin")
+        .fail("expected at most half of prune.band (" + fmt(o.band) + "), got " +
+              fmt(o.verify_margin));
   o.concurrency = static_cast<int>(p.get_int("concurrency", o.concurrency, 0, 1024));
   o.seed = static_cast<uint64_t>(p.get_int("seed", static_cast<int64_t>(o.seed), 0, kBig));
   if (p.has("compare")) {
     const YamlCursor c = p.child("compare");
     o.compare = c.as_string_list();
     for (size_t i = 0; i < o.compare.size(); ++i)
-      if (o.compare[i] != "flops") c.at(i).fail("unknown oracle '" + o.compare[i] + "'; expected: flops");
+      if (o.compare[i] != "flops")
+        c.at(i).fail("unknown oracle '" + o.compare[i] + "'; expected: flops");
   }
   o.checkpoint = p.get_string("checkpoint", "");
   o.test_samples = p.get_int("test_samples", o.test_samples, -1, kBig);
-  if (o.test_samples == 0) p.child("test_samples").fail("expected -1 (all) or a positive count, got 0");
+  if (o.test_samples == 0)
+    p.child("test_samples").fail("expected -1 (all) or a positive count, got 0");
   o.plots = p.get_bool("plots", o.plots);
   o.validate();
   return o;

@@ -11,8 +11,8 @@ class EstimatorOracle final : public EnergyOracle {
   std::string name() const override { return "estimator"; }
   double joules_per_iteration(const ChannelConfig& channels) const override {
     if (channels.size() != plan_.num_channels())
-      throw InputError("estimator oracle: expected " + std::to_string(plan_.num_channels()) + " channel counts, got " +
-                       std::to_string(channels.size()));
+      throw InputError("estimator oracle: expected " + std::to_string(plan_.num_channels()) +
+                       " channel counts, got " + std::to_string(channels.size()));
     return plan_.mean(channels.data());
   }
 
@@ -22,7 +22,8 @@ class EstimatorOracle final : public EnergyOracle {
 
 class FlopsOracle final : public EnergyOracle {
  public:
-  FlopsOracle(const Estimator& estimator, const Architecture& baseline) : estimator_(estimator), baseline_(baseline) {
+  FlopsOracle(const Estimator& estimator, const Architecture& baseline)
+      : estimator_(estimator), baseline_(baseline) {
     if (!estimator.profile().flops.fitted)
       throw InputError("flops oracle: the profile has no fitted FLOPs baseline");
   }
@@ -43,7 +44,8 @@ const std::vector<std::string>& energy_oracle_names() {
   return names;
 }
 
-std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name, const Estimator& estimator,
+std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name,
+                                                 const Estimator& estimator,
                                                  const Architecture& baseline) {
   if (name == "estimator") return std::make_unique<EstimatorOracle>(estimator, baseline);
   if (name == "flops") return std::make_unique<FlopsOracle>(estimator, baseline);

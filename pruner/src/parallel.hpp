@@ -14,9 +14,10 @@ void parallel_for_index(int concurrency, size_t count, F&& f) {
   if (count == 0) return;
   tbb::task_arena arena(concurrency <= 0 ? tbb::task_arena::automatic : concurrency);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 1), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i != r.end(); ++i) f(i);
-    });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 1),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i != r.end(); ++i) f(i);
+                      });
   });
 }
 

@@ -48,7 +48,8 @@ std::string png_terminal(std::string& error) {
 
 }  // namespace
 
-std::vector<std::string> write_plots(const PruneResult& r, const std::string& dir, std::vector<std::string>& warnings) {
+std::vector<std::string> write_plots(const PruneResult& r, const std::string& dir,
+                                     std::vector<std::string>& warnings) {
   namespace fs = std::filesystem;
   std::string error;
   const std::string terminal = png_terminal(error);
@@ -61,20 +62,24 @@ std::vector<std::string> write_plots(const PruneResult& r, const std::string& di
 
   // Data files beside the script, so the plots can be redrawn or restyled.
   std::ostringstream cand, win, curves;
-  cand << "# per oracle block: GP-estimated J/iter, validation accuracy % after the short fine-tune, oracle J/iter\n";
+  cand << "# per oracle block: GP-estimated J/iter, validation accuracy % after the short "
+          "fine-tune, oracle J/iter\n";
   for (const auto* run : runs) {
     cand << "# oracle " << run->oracle << "\n";
-    for (const auto& c : run->candidates) cand << c.estimated_joules << " " << 100.0 * c.short_accuracy << " "
-                                               << c.oracle_joules << "\n";
+    for (const auto& c : run->candidates)
+      cand << c.estimated_joules << " " << 100.0 * c.short_accuracy << " " << c.oracle_joules
+           << "\n";
     cand << "\n\n";
   }
   win << "# measured J/iter, test accuracy %: baseline then the pruned models\n";
   win << r.baseline.measured_joules_per_iteration << " " << 100.0 * r.baseline.accuracy << "\n\n\n";
   for (const auto* run : runs)
     win << run->measured_joules_per_iteration << " " << 100.0 * run->accuracy << "\n\n\n";
-  curves << "# blocks: baseline training, then each pruned model's fine-tune; iteration, train loss, test accuracy %\n";
+  curves << "# blocks: baseline training, then each pruned model's fine-tune; iteration, train "
+            "loss, test accuracy %\n";
   auto curve_block = [&](const std::vector<CurvePoint>& c) {
-    for (const auto& p : c) curves << p.iteration << " " << p.loss << " " << 100.0 * p.accuracy << "\n";
+    for (const auto& p : c)
+      curves << p.iteration << " " << p.loss << " " << 100.0 * p.accuracy << "\n";
     if (c.empty()) curves << "0 NaN NaN\n";
     curves << "\n\n";
   };
@@ -89,40 +94,46 @@ std::vector<std::string> write_plots(const PruneResult& r, const std::string& di
      << "set terminal " << terminal << "\n"
      << "set key outside bottom center horizontal\nset grid\n"
      << "set output 'candidates.png'\n"
-     << "set title 'Candidates: energy per training iteration vs accuracy (" << r.meter_kind << " energy)'\n"
+     << "set title 'Candidates: energy per training iteration vs accuracy (" << r.meter_kind
+     << " energy)'\n"
      << "set xlabel 'joules per training iteration'\nset ylabel 'accuracy (%)'\n"
-     << "set arrow 1 from " << r.budget_joules_per_iteration << ", graph 0 to " << r.budget_joules_per_iteration
-     << ", graph 1 nohead dt 2 lw 2 lc rgb 'red'\n"
-     << "set label 1 'budget' at " << r.budget_joules_per_iteration << ", graph 0.95 offset 0.5,0 tc rgb 'red'\n"
+     << "set arrow 1 from " << r.budget_joules_per_iteration << ", graph 0 to "
+     << r.budget_joules_per_iteration << ", graph 1 nohead dt 2 lw 2 lc rgb 'red'\n"
+     << "set label 1 'budget' at " << r.budget_joules_per_iteration
+     << ", graph 0.95 offset 0.5,0 tc rgb 'red'\n"
      << "plot ";
   const char* colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"};
   for (size_t i = 0; i < runs.size(); ++i)
-    gp << "'candidates.dat' index " << i << " using 1:2 with points pt 7 ps 1 lc rgb '" << colours[i % 4]
-       << "' title '" << runs[i]->oracle << "-guided candidates (GP estimate, short fine-tune)', ";
-  gp << "'winners.dat' index 0 using 1:2 with points pt 5 ps 2 lc rgb 'black' title 'baseline (measured)'";
+    gp << "'candidates.dat' index " << i << " using 1:2 with points pt 7 ps 1 lc rgb '"
+       << colours[i % 4] << "' title '" << runs[i]->oracle
+       << "-guided candidates (GP estimate, short fine-tune)', ";
+  gp << "'winners.dat' index 0 using 1:2 with points pt 5 ps 2 lc rgb 'black' title 'baseline "
+        "(measured)'";
   for (size_t i = 0; i < runs.size(); ++i)
-    gp << ", 'winners.dat' index " << i + 1 << " using 1:2 with points pt 9 ps 2.5 lc rgb '" << colours[i % 4]
-       << "' title 'pruned, " << runs[i]->oracle << " (measured, fine-tuned)'";
+    gp << ", 'winners.dat' index " << i + 1 << " using 1:2 with points pt 9 ps 2.5 lc rgb '"
+       << colours[i % 4] << "' title 'pruned, " << runs[i]->oracle << " (measured, fine-tuned)'";
   gp << "\nunset arrow 1\nunset label 1\n";
-  gp << "set output 'curves.png'\nset multiplot layout 1,2 title 'Training loss and test accuracy during training "
+  gp << "set output 'curves.png'\nset multiplot layout 1,2 title 'Training loss and test accuracy "
+        "during training "
         "/ fine-tuning'\n"
      << "set title 'training loss'\nset xlabel 'iteration'\nset ylabel 'loss'\nunset key\nplot ";
   gp << "'curves.dat' index 0 using 1:2 with lines lw 2 lc rgb 'black' title 'baseline'";
   for (size_t i = 0; i < runs.size(); ++i)
-    gp << ", 'curves.dat' index " << i + 1 << " using 1:2 with lines lw 2 lc rgb '" << colours[i % 4]
-       << "' title 'pruned, " << runs[i]->oracle << "'";
+    gp << ", 'curves.dat' index " << i + 1 << " using 1:2 with lines lw 2 lc rgb '"
+       << colours[i % 4] << "' title 'pruned, " << runs[i]->oracle << "'";
   gp << "\nset title 'test accuracy'\nset ylabel 'accuracy (%)'\nset key bottom right\nplot ";
   gp << "'curves.dat' index 0 using 1:3 with lines lw 2 lc rgb 'black' title 'baseline'";
   for (size_t i = 0; i < runs.size(); ++i)
-    gp << ", 'curves.dat' index " << i + 1 << " using 1:3 with lines lw 2 lc rgb '" << colours[i % 4]
-       << "' title 'pruned, " << runs[i]->oracle << "'";
+    gp << ", 'curves.dat' index " << i + 1 << " using 1:3 with lines lw 2 lc rgb '"
+       << colours[i % 4] << "' title 'pruned, " << runs[i]->oracle << "'";
   gp << "\nunset multiplot\n";
   write_file_atomic((fs::path(dir) / "plots.gp").string(), gp.str());
 
   const auto [rc, out] = run_command("cd " + quote(dir) + " && gnuplot plots.gp");
   std::vector<std::string> made;
   for (const char* png : {"candidates.png", "curves.png"})
-    if (fs::exists(fs::path(dir) / png) && fs::file_size(fs::path(dir) / png) > 0) made.push_back(png);
+    if (fs::exists(fs::path(dir) / png) && fs::file_size(fs::path(dir) / png) > 0)
+      made.push_back(png);
   if (rc != 0 || made.size() != 2)
     warnings.push_back("gnuplot failed (exit " + std::to_string(rc) + "): " + out.substr(0, 400));
   return made;

@@ -28,12 +28,16 @@ namespace fs = std::filesystem;
 
 namespace thor {
 
-std::string to_string(PruneStatus status) { return status == PruneStatus::ok ? "ok" : "over_budget"; }
+std::string to_string(PruneStatus status) {
+  return status == PruneStatus::ok ? "ok" : "over_budget";
+}
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::string strf(const char* f, ...) {
   char buf[512];
@@ -52,7 +56,8 @@ std::string list(const ChannelConfig& c) {
 
 nlohmann::json curve_json(const std::vector<CurvePoint>& curve) {
   nlohmann::json a = nlohmann::json::array();
-  for (const auto& p : curve) a.push_back({{"iteration", p.iteration}, {"loss", p.loss}, {"accuracy", p.accuracy}});
+  for (const auto& p : curve)
+    a.push_back({{"iteration", p.iteration}, {"loss", p.loss}, {"accuracy", p.accuracy}});
   return a;
 }
 
@@ -127,8 +132,9 @@ bool profile_covers(const DeviceProfile& profile, const Architecture& arch, std:
     }
     for (size_t f = 0; f < plan.lower.size(); ++f)
       if (k.lower[f] > plan.lower[f] || k.upper[f] < plan.upper[f]) {
-        why = "kind " + plan.key + " covers channels " + std::to_string(k.lower[f]) + ".." + std::to_string(k.upper[f]) +
-              ", pruning needs " + std::to_string(plan.lower[f]) + ".." + std::to_string(plan.upper[f]);
+        why = "kind " + plan.key + " covers channels " + std::to_string(k.lower[f]) + ".." +
+              std::to_string(k.upper[f]) + ", pruning needs " + std::to_string(plan.lower[f]) +
+              ".." + std::to_string(plan.upper[f]);
         return false;
       }
   }
@@ -141,8 +147,8 @@ bool profile_covers(const DeviceProfile& profile, const Architecture& arch, std:
 // starting, thermal drift) hits all of them alike and their ratios stay
 // meaningful. Per architecture: the median of the rounds the k·MAD rule
 // keeps, as measure_training does over its repeats.
-std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
-                                             const MeasureOptions& options) {
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs,
+                                             EnergyMeter& meter, const MeasureOptions& options) {
   MeasureOptions one = options;
   one.repeats = 1;
   std::vector<Measurement> rounds_of(archs.size());
@@ -216,8 +222,9 @@ Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels) {
   std::set<ChannelConfig> seen;
   for (auto& c : proposed) {
     if (c.size() != baseline_channels.size())
-      throw std::logic_error("pruning strategy '" + strategy->name() + "' proposed " + std::to_string(c.size()) +
-                             " channel counts, expected " + std::to_string(baseline_channels.size()));
+      throw std::logic_error("pruning strategy '" + strategy->name() + "' proposed " +
+                             std::to_string(c.size()) + " channel counts, expected " +
+                             std::to_string(baseline_channels.size()));
     c = space.clamp(std::move(c));
     if (seen.insert(c).second) pool.configs.push_back(std::move(c));
   }
@@ -237,8 +244,8 @@ TrainOptions finetune_options(const Context& ctx, int64_t iterations) {
   return t;
 }
 
-PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle, bool verify,
-                             int run_index) {
+PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle,
+                             bool verify, int run_index) {
   const PruneOptions& o = ctx.options;
   const Architecture& base_arch = ctx.baseline.architecture();
   const ChannelConfig base_channels = [&] {
@@ -251,7 +258,8 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   r.sampled = pool.sampled;
   r.unique = static_cast<int64_t>(pool.configs.size());
   const auto& figure = oracle == "flops" ? pool.flops : pool.estimated;
-  r.oracle_baseline_joules = make_energy_oracle(oracle, ctx.estimator, base_arch)->joules_per_iteration(base_channels);
+  r.oracle_baseline_joules =
+      make_energy_oracle(oracle, ctx.estimator, base_arch)->joules_per_iteration(base_channels);
   // A fraction is taken of the oracle's own baseline figure, so a constant
   // bias of the oracle cancels; absolute budgets are compared directly.
   r.oracle_budget_joules = o.budget.kind == PruneBudget::Kind::fraction
@@ -271,7 +279,8 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   // Same seed for every oracle: each draws its pool the same way.
   std::mt19937_64 rng(o.seed ^ 0x9e3779b97f4a7c15ULL);
   std::shuffle(band.begin(), band.end(), rng);
-  std::vector<size_t> chosen(band.begin(), band.begin() + std::min<size_t>(band.size(), o.candidates));
+  std::vector<size_t> chosen(band.begin(),
+                             band.begin() + std::min<size_t>(band.size(), o.candidates));
   if (static_cast<int64_t>(chosen.size()) < o.candidates) {
     // Not enough in the band: the feasible ones closest to the budget.
     std::vector<size_t> rest;
@@ -289,9 +298,10 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     for (size_t i = 1; i < pool.configs.size(); ++i)
       if (figure[i] < figure[best]) best = i;
     chosen.push_back(best);
-    ctx.warnings.push_back(oracle + ": no sampled configuration is within the budget (" +
-                           strf("%.4g", r.oracle_budget_joules) + " J/iter by this oracle); took the cheapest, " +
-                           strf("%.4g", figure[best]) + " J/iter — lower prune.min_keep or raise the budget");
+    ctx.warnings.push_back(
+        oracle + ": no sampled configuration is within the budget (" +
+        strf("%.4g", r.oracle_budget_joules) + " J/iter by this oracle); took the cheapest, " +
+        strf("%.4g", figure[best]) + " J/iter — lower prune.min_keep or raise the budget");
   }
   for (size_t i : chosen) {
     CandidateRecord c;
@@ -302,10 +312,12 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     c.in_band = figure[i] >= lo && figure[i] <= r.oracle_budget_joules;
     r.candidates.push_back(std::move(c));
   }
-  ctx.say(strf("[%s] %lld sampled, %lld unique, %lld within the budget, %lld in the band; fine-tuning %zu for %lld "
-               "iterations",
-               oracle.c_str(), (long long)r.sampled, (long long)r.unique, (long long)r.feasible, (long long)r.in_band,
-               r.candidates.size(), (long long)o.short_finetune));
+  ctx.say(
+      strf("[%s] %lld sampled, %lld unique, %lld within the budget, %lld in the band; fine-tuning "
+           "%zu for %lld "
+           "iterations",
+           oracle.c_str(), (long long)r.sampled, (long long)r.unique, (long long)r.feasible,
+           (long long)r.in_band, r.candidates.size(), (long long)o.short_finetune));
 
   // Short fine-tunes in parallel: one LibTorch thread per task (the arena
   // provides the parallelism), denormals flushed, a seed per candidate.
@@ -323,12 +335,15 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     r.candidates[k].short_accuracy = m.accuracy(ctx.validation);
   });
   set_torch_threads(caller_threads);
-  std::stable_sort(r.candidates.begin(), r.candidates.end(), [](const CandidateRecord& a, const CandidateRecord& b) {
-    if (a.short_accuracy != b.short_accuracy) return a.short_accuracy > b.short_accuracy;
-    return a.oracle_joules > b.oracle_joules;
-  });
-  ctx.say(strf("[%s] ranked in %.1f s; best validation accuracy %.2f%% with %s", oracle.c_str(), since(t_short),
-               100.0 * r.candidates.front().short_accuracy, list(r.candidates.front().channels).c_str()));
+  std::stable_sort(r.candidates.begin(), r.candidates.end(),
+                   [](const CandidateRecord& a, const CandidateRecord& b) {
+                     if (a.short_accuracy != b.short_accuracy)
+                       return a.short_accuracy > b.short_accuracy;
+                     return a.oracle_joules > b.oracle_joules;
+                   });
+  ctx.say(strf("[%s] ranked in %.1f s; best validation accuracy %.2f%% with %s", oracle.c_str(),
+               since(t_short), 100.0 * r.candidates.front().short_accuracy,
+               list(r.candidates.front().channels).c_str()));
 
   // Verification: the oracle has a few percent of error, so measure the
   // top-ranked candidates (each in rounds with the baseline, see
@@ -342,18 +357,21 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     bool accepted = false;
     for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
       CandidateRecord& c = r.candidates[k];
-      const auto m = measure_interleaved({base_arch, base_arch.with_channels(c.channels)}, ctx.meter,
-                                         ctx.recipe.measure);
+      const auto m = measure_interleaved({base_arch, base_arch.with_channels(c.channels)},
+                                         ctx.meter, ctx.recipe.measure);
       c.measured_joules = m[1].joules_per_iteration;
       c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
-      const double q = o.budget.kind == PruneBudget::Kind::fraction
-                           ? c.measured_ratio / o.budget.value
-                           : c.measured_joules / o.budget.per_iteration(0.0, ctx.recipe.train.iterations);
+      const double q =
+          o.budget.kind == PruneBudget::Kind::fraction
+              ? c.measured_ratio / o.budget.value
+              : c.measured_joules / o.budget.per_iteration(0.0, ctx.recipe.train.iterations);
       ++r.verified;
-      ctx.say(strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline's %.4g in the same rounds "
-                   "(%.1f%% of the budget)",
-                   oracle.c_str(), k + 1, list(c.channels).c_str(), c.measured_joules, 100.0 * c.measured_ratio,
-                   m[0].joules_per_iteration, 100.0 * q));
+      ctx.say(
+          strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline's %.4g in the "
+               "same rounds "
+               "(%.1f%% of the budget)",
+               oracle.c_str(), k + 1, list(c.channels).c_str(), c.measured_joules,
+               100.0 * c.measured_ratio, m[0].joules_per_iteration, 100.0 * q));
       measured.emplace_back(k, q);
       if (q >= 1.0 - o.band + o.verify_margin && q <= 1.0 - o.verify_margin) {
         accepted = true;
@@ -375,8 +393,9 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     }
     r.winner = measured[static_cast<size_t>(pick)].first;
     if (!accepted)
-      ctx.warnings.push_back(strf("%s: no verified candidate landed in the band under the budget; took rank %zu",
-                                  oracle.c_str(), r.winner + 1));
+      ctx.warnings.push_back(
+          strf("%s: no verified candidate landed in the band under the budget; took rank %zu",
+               oracle.c_str(), r.winner + 1));
   }
   const CandidateRecord& w = r.candidates[r.winner];
   r.channels = w.channels;
@@ -405,10 +424,12 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   const std::string suffix = run_index == 0 ? "" : "_" + oracle;
   r.files_yaml = "pruned" + suffix + ".yaml";
   r.files_model = "model" + suffix + ".pt";
-  write_file_atomic(ctx.staging.file(r.files_yaml),
-                    "# Pruned by thor (oracle: " + oracle + ") from " + ctx.recipe.path + "\n" + arch.to_yaml());
+  write_file_atomic(
+      ctx.staging.file(r.files_yaml),
+      "# Pruned by thor (oracle: " + oracle + ") from " + ctx.recipe.path + "\n" + arch.to_yaml());
   pruned.export_torchscript(ctx.staging.file(r.files_model));
-  r.torchscript_accuracy = torchscript_accuracy(ctx.staging.file(r.files_model), ctx.test, o.test_samples);
+  r.torchscript_accuracy =
+      torchscript_accuracy(ctx.staging.file(r.files_model), ctx.test, o.test_samples);
   ctx.say(strf("[%s] test accuracy %.2f%% (TorchScript %.2f%%)", oracle.c_str(), 100.0 * r.accuracy,
                100.0 * r.torchscript_accuracy));
   return r;
@@ -423,11 +444,13 @@ nlohmann::json PrunedModelResult::to_json() const {
   j["torchscript_accuracy"] = torchscript_accuracy;
   j["measured_joules_per_iteration"] = measured_joules_per_iteration;
   j["measured_cv"] = measured_cv;
+  j["measured_rounds"] = measured_rounds;
   j["estimated_joules_per_iteration"] = estimated_joules_per_iteration;
   j["flops_joules_per_iteration"] = flops_joules_per_iteration;
   j["oracle_joules_per_iteration"] = candidates.empty() ? 0.0 : candidates[winner].oracle_joules;
   j["measured_energy_ratio"] = measured_energy_ratio;
   j["estimated_energy_ratio"] = estimated_energy_ratio;
+  j["paired_energy_ratio"] = paired_energy_ratio;
   j["within_budget"] = within_budget;
   j["channels"] = channels;
   j["architecture"] = architecture;
@@ -483,6 +506,7 @@ nlohmann::json PruneResult::to_json() const {
                    {"flops_joules_per_iteration", baseline.flops_joules_per_iteration},
                    {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
                    {"measured_cv", baseline.measured_cv},
+                   {"measured_rounds", baseline.measured_rounds},
                    {"channels", baseline.channels},
                    {"train_flops", baseline.train_flops},
                    {"params", baseline.params},
@@ -499,39 +523,46 @@ nlohmann::json PruneResult::to_json() const {
 }
 
 std::string PruneResult::one_line() const {
-  return strf("pruned to %.1f%% of the baseline's %s energy per iteration (budget %s), accuracy %.2f%% vs %.2f%%",
-              100.0 * pruned.measured_energy_ratio, meter_kind.c_str(), budget.c_str(), 100.0 * pruned.accuracy,
-              100.0 * baseline.accuracy);
+  return strf(
+      "pruned to %.1f%% of the baseline's %s energy per iteration (budget %s), accuracy %.2f%% vs "
+      "%.2f%%",
+      100.0 * pruned.measured_energy_ratio, meter_kind.c_str(), budget.c_str(),
+      100.0 * pruned.accuracy, 100.0 * baseline.accuracy);
 }
 
 std::string PruneResult::full_report() const {
   std::string s;
-  s += strf("recipe %s, strategy %s, energy %s by %s\n", recipe.c_str(), strategy.c_str(), meter_kind.c_str(),
-            meter.c_str());
+  s += strf("recipe %s, strategy %s, energy %s by %s\n", recipe.c_str(), strategy.c_str(),
+            meter_kind.c_str(), meter.c_str());
   s += strf("budget: %s = %.5g J/iteration (%.4g J over %lld iterations)\n", budget.c_str(),
-            budget_joules_per_iteration, budget_joules_per_iteration * static_cast<double>(train_iterations),
+            budget_joules_per_iteration,
+            budget_joules_per_iteration * static_cast<double>(train_iterations),
             (long long)train_iterations);
-  s += strf("%-20s %9s %12s %7s %6s %12s %12s  %s\n", "", "accuracy", "measured J/it", "cv", "ratio", "estimated",
-            "FLOPs-est", "channels");
-  s += strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s\n", "baseline", 100.0 * baseline.accuracy,
-            baseline.measured_joules_per_iteration, 100.0 * baseline.measured_cv, 100.0,
-            baseline.estimated_joules_per_iteration, baseline.flops_joules_per_iteration,
-            list(baseline.channels).c_str());
+  s += strf("%-20s %9s %12s %7s %6s %12s %12s  %s\n", "", "accuracy", "measured J/it", "cv",
+            "ratio", "estimated", "FLOPs-est", "channels");
+  s += strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s\n", "baseline",
+            100.0 * baseline.accuracy, baseline.measured_joules_per_iteration,
+            100.0 * baseline.measured_cv, 100.0, baseline.estimated_joules_per_iteration,
+            baseline.flops_joules_per_iteration, list(baseline.channels).c_str());
   auto row = [&](const PrunedModelResult& p) {
-    return strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s %s\n", ("pruned (" + p.oracle + ")").c_str(),
-                100.0 * p.accuracy, p.measured_joules_per_iteration, 100.0 * p.measured_cv,
-                100.0 * p.measured_energy_ratio, p.estimated_joules_per_iteration, p.flops_joules_per_iteration,
-                list(p.channels).c_str(), p.within_budget ? "within budget" : "OVER BUDGET");
+    return strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s %s\n",
+                ("pruned (" + p.oracle + ")").c_str(), 100.0 * p.accuracy,
+                p.measured_joules_per_iteration, 100.0 * p.measured_cv,
+                100.0 * p.measured_energy_ratio, p.estimated_joules_per_iteration,
+                p.flops_joules_per_iteration, list(p.channels).c_str(),
+                p.within_budget ? "within budget" : "OVER BUDGET");
   };
   s += row(pruned);
   for (const auto& c : compare) s += row(c);
   s += strf("TorchScript model.pt accuracy: %.2f%%", 100.0 * pruned.torchscript_accuracy);
-  for (const auto& c : compare) s += strf(", %s: %.2f%%", c.files_model.c_str(), 100.0 * c.torchscript_accuracy);
+  for (const auto& c : compare)
+    s += strf(", %s: %.2f%%", c.files_model.c_str(), 100.0 * c.torchscript_accuracy);
   s += "\n";
-  s += strf("estimator-guided: %lld candidates ranked, %lld verified by measuring, winner rank %zu\n",
-            (long long)pruned.candidates.size(), (long long)pruned.verified, pruned.winner + 1);
-  s += strf("profile: %s %s (%.1f s); total %.1f s\n", profile_reused ? "reused" : "made", profile_path.c_str(),
-            profile_seconds, total_seconds);
+  s += strf(
+      "estimator-guided: %lld candidates ranked, %lld verified by measuring, winner rank %zu\n",
+      (long long)pruned.candidates.size(), (long long)pruned.verified, pruned.winner + 1);
+  s += strf("profile: %s %s (%.1f s); total %.1f s\n", profile_reused ? "reused" : "made",
+            profile_path.c_str(), profile_seconds, total_seconds);
   for (const auto& w : warnings) s += "warning: " + w + "\n";
   s += "status: " + to_string(status) + " — " + message + "\n";
   s += "wrote " + output + "\n";
@@ -545,9 +576,13 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   recipe.train.validate();
   recipe.measure.validate();
   check_device(recipe.device);
-  if (recipe.model.channels().size() < 2)
-    throw InputError(recipe.path + ": key 'model': pruning needs at least two conv/linear layers (the last one's "
-                     "outputs are the classes)");
+  if (recipe.model.channels().size() < 2) {
+    const std::string msg =
+        "pruning needs at least two conv/linear layers (the last one's outputs are the classes)";
+    if (!recipe.path.empty() && fs::exists(recipe.path))
+      load_yaml_file(recipe.path).child("model").fail(msg);
+    throw InputError("model: " + msg);
+  }
   register_builtin_meters();
   register_builtin_pruning_strategies();
   if (recipe.meter == "sim") register_sim_meter();
@@ -560,12 +595,14 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   say("loading " + recipe.data.dataset + " from " + recipe.data.resolved_root());
   auto [train_all, test] = load_recipe_data(recipe.data);
   if (options.validation >= train_all.size())
-    throw InputError(recipe.path + ": key 'prune.validation': " + std::to_string(options.validation) +
+    throw InputError(recipe.path +
+                     ": key 'prune.validation': " + std::to_string(options.validation) +
                      " held-out samples leave none to train on (the training set has " +
                      std::to_string(train_all.size()) + ")");
   const int64_t n_train = train_all.size() - options.validation;
   const Dataset train = slice(train_all, 0, n_train, train_all.name + "[train]");
-  const Dataset validation = slice(train_all, n_train, options.validation, train_all.name + "[validation]");
+  const Dataset validation =
+      slice(train_all, n_train, options.validation, train_all.name + "[validation]");
   const bool default_cache = recipe.profile.cache.empty();
   const std::string profile_path = recipe.profile_path();
 
@@ -588,8 +625,8 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
       b.from_checkpoint = true;
       return Model::load(options.checkpoint, recipe.model, recipe.device);
     }
-    say(strf("training the baseline for %lld iterations on %lld samples", (long long)recipe.train.iterations,
-             (long long)train.size()));
+    say(strf("training the baseline for %lld iterations on %lld samples",
+             (long long)recipe.train.iterations, (long long)train.size()));
     Model m(recipe.model, recipe.train.seed, recipe.device);
     TrainOptions t = recipe.train;
     if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, t.iterations / 20);
@@ -613,12 +650,13 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
     p.progress = options.progress;
     // A journal inside the output folder would outlive a failed run; with
     // the default cache it lives in the staging folder instead.
-    p.journal_path = default_cache ? staging.file("profile.json.journal") : profile_path + ".journal";
+    p.journal_path =
+        default_cache ? staging.file("profile.json.journal") : profile_path + ".journal";
     return p;
   }();
   const ProfileSettings now = ProfileSettings::current(
-      *meter, recipe.meter_options, popts.measure.threads, popts.measure.flush_denormal, popts.measure.iterations,
-      popts.measure.repeats, popts.measure.warmup, recipe.device);
+      *meter, recipe.meter_options, popts.measure.threads, popts.measure.flush_denormal,
+      popts.measure.iterations, popts.measure.repeats, popts.measure.warmup, recipe.device);
   std::optional<DeviceProfile> profile;
   if (fs::exists(profile_path)) {
     try {
@@ -647,7 +685,8 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   result.profile_seconds = since(t_profile);
   profile->save(staging.file("profile.json"));
   if (!default_cache && !result.profile_reused) profile->save(profile_path);
-  result.profile_path = default_cache ? (fs::path(recipe.output) / "profile.json").string() : profile_path;
+  result.profile_path =
+      default_cache ? (fs::path(recipe.output) / "profile.json").string() : profile_path;
   const Estimator estimator(*profile);
 
   // 3. Baseline energy, estimated and measured.
@@ -655,16 +694,18 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   b.estimated_joules_per_iteration = est.joules_per_iteration;
   b.estimated_std = est.std;
   b.flops_joules_per_iteration = est.flops_joules;
-  say(strf("baseline: estimated %.5g J/iter (GP), %.5g (FLOPs baseline); budget %s", est.joules_per_iteration,
-           est.flops_joules, result.budget.c_str()));
+  say(strf("baseline: estimated %.5g J/iter (GP), %.5g (FLOPs baseline); budget %s",
+           est.joules_per_iteration, est.flops_joules, result.budget.c_str()));
 
   // 4-6. The loop, once per oracle.
-  Context ctx{recipe, options, baseline, train, validation, test, *meter, estimator, staging,
-              est.joules_per_iteration, result.warnings};
+  Context ctx{recipe,         options, baseline,  train,   validation,
+              test,           *meter,  estimator, staging, est.joules_per_iteration,
+              result.warnings};
   const Pool pool = make_pool(ctx, b.channels);
   result.pruned = run_oracle(ctx, pool, "estimator", true, 0);
   for (size_t i = 0; i < options.compare.size(); ++i)
-    result.compare.push_back(run_oracle(ctx, pool, options.compare[i], false, static_cast<int>(i) + 1));
+    result.compare.push_back(
+        run_oracle(ctx, pool, options.compare[i], false, static_cast<int>(i) + 1));
 
   // 6. The final figures: the baseline and every pruned model measured with
   // the same protocol, in the same rounds.
@@ -676,30 +717,41 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   const auto final_m = measure_interleaved(archs, *meter, recipe.measure);
   b.measured_joules_per_iteration = final_m[0].joules_per_iteration;
   b.measured_cv = final_m[0].cv;
+  b.measured_rounds = final_m[0].repeat_joules;
   result.budget_joules_per_iteration =
       options.budget.per_iteration(b.measured_joules_per_iteration, recipe.train.iterations);
   for (size_t i = 0; i < runs.size(); ++i) {
     PrunedModelResult& r = *runs[i];
     r.measured_joules_per_iteration = final_m[i + 1].joules_per_iteration;
     r.measured_cv = final_m[i + 1].cv;
+    r.measured_rounds = final_m[i + 1].repeat_joules;
+    std::vector<double> paired;
+    for (size_t k = 0; k < r.measured_rounds.size() && k < b.measured_rounds.size(); ++k)
+      paired.push_back(r.measured_rounds[k] / b.measured_rounds[k]);
+    r.paired_energy_ratio = paired.empty() ? 0.0 : median(paired);
     r.measured_energy_ratio = r.measured_joules_per_iteration / b.measured_joules_per_iteration;
     r.within_budget = r.measured_joules_per_iteration <= result.budget_joules_per_iteration;
-    say(strf("[%s] measured %.5g J/iter = %.1f%% of the baseline's %.5g (budget %.5g)%s", r.oracle.c_str(),
-             r.measured_joules_per_iteration, 100.0 * r.measured_energy_ratio, b.measured_joules_per_iteration,
-             result.budget_joules_per_iteration, r.within_budget ? "" : " — OVER THE BUDGET"));
+    say(strf("[%s] measured %.5g J/iter = %.1f%% of the baseline's %.5g (budget %.5g)%s",
+             r.oracle.c_str(), r.measured_joules_per_iteration, 100.0 * r.measured_energy_ratio,
+             b.measured_joules_per_iteration, result.budget_joules_per_iteration,
+             r.within_budget ? "" : " — OVER THE BUDGET"));
   }
 
   result.status = result.pruned.within_budget ? PruneStatus::ok : PruneStatus::over_budget;
-  result.message = result.pruned.within_budget
-                       ? strf("the estimator-guided model uses %.1f%% of the baseline's energy per iteration, within "
-                              "the budget; accuracy %+.2f points",
-                              100.0 * result.pruned.measured_energy_ratio,
-                              100.0 * (result.pruned.accuracy - b.accuracy))
-                       : strf("the estimator-guided model uses %.5g J/iter, over the budget of %.5g J/iter",
-                              result.pruned.measured_joules_per_iteration, result.budget_joules_per_iteration);
+  result.message =
+      result.pruned.within_budget
+          ? strf(
+                "the estimator-guided model uses %.1f%% of the baseline's energy per iteration, "
+                "within "
+                "the budget; accuracy %+.2f points",
+                100.0 * result.pruned.measured_energy_ratio,
+                100.0 * (result.pruned.accuracy - b.accuracy))
+          : strf("the estimator-guided model uses %.5g J/iter, over the budget of %.5g J/iter",
+                 result.pruned.measured_joules_per_iteration, result.budget_joules_per_iteration);
 
   // 7. Plots, report, then the folder into place.
-  if (options.plots) result.plots = pruner_detail::write_plots(result, staging.path().string(), result.warnings);
+  if (options.plots)
+    result.plots = pruner_detail::write_plots(result, staging.path().string(), result.warnings);
   result.total_seconds = since(t0);
   write_file_atomic(staging.file("report.json"), result.to_json().dump(2) + "\n");
   staging.commit();

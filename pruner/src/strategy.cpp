@@ -14,13 +14,15 @@ PruneSpace PruneSpace::from_baseline(const ChannelConfig& baseline, double min_k
   s.baseline = baseline;
   s.min_keep = min_keep;
   for (int64_t b : baseline)
-    s.lower.push_back(std::clamp<int64_t>(static_cast<int64_t>(std::ceil(min_keep * static_cast<double>(b) - 1e-9)),
-                                          1, std::max<int64_t>(1, b)));
+    s.lower.push_back(std::clamp<int64_t>(
+        static_cast<int64_t>(std::ceil(min_keep * static_cast<double>(b) - 1e-9)), 1,
+        std::max<int64_t>(1, b)));
   return s;
 }
 
 ChannelConfig PruneSpace::clamp(ChannelConfig c) const {
-  for (size_t i = 0; i < c.size() && i < baseline.size(); ++i) c[i] = std::clamp(c[i], lower[i], baseline[i]);
+  for (size_t i = 0; i < c.size() && i < baseline.size(); ++i)
+    c[i] = std::clamp(c[i], lower[i], baseline[i]);
   return c;
 }
 
@@ -36,7 +38,8 @@ int64_t keep_count(double ratio, int64_t baseline) {
 class RandomStrategy final : public PruningStrategy {
  public:
   std::string name() const override { return "random"; }
-  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count, std::mt19937_64& rng) const override {
+  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count,
+                                     std::mt19937_64& rng) const override {
     std::uniform_real_distribution<double> keep(space.min_keep, 1.0);
     std::vector<ChannelConfig> out;
     out.reserve(count);
@@ -54,13 +57,15 @@ class RandomStrategy final : public PruningStrategy {
 class UniformStrategy final : public PruningStrategy {
  public:
   std::string name() const override { return "uniform"; }
-  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count, std::mt19937_64&) const override {
+  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count,
+                                     std::mt19937_64&) const override {
     std::vector<ChannelConfig> out;
     out.reserve(count);
     for (size_t n = 0; n < count; ++n) {
-      const double r = count == 1 ? space.min_keep
-                                  : space.min_keep + (1.0 - space.min_keep) * static_cast<double>(n) /
-                                                         static_cast<double>(count - 1);
+      const double r = count == 1
+                           ? space.min_keep
+                           : space.min_keep + (1.0 - space.min_keep) * static_cast<double>(n) /
+                                                  static_cast<double>(count - 1);
       ChannelConfig c(space.baseline.size());
       for (size_t i = 0; i < c.size(); ++i) c[i] = keep_count(r, space.baseline[i]);
       out.push_back(space.clamp(std::move(c)));
@@ -107,7 +112,8 @@ std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name) 
   if (!f) {
     std::string known;
     for (const auto& n : pruning_strategy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw InputError("pruning strategy '" + name + "': unknown; registered: " + (known.empty() ? "(none)" : known));
+    throw InputError("pruning strategy '" + name +
+                     "': unknown; registered: " + (known.empty() ? "(none)" : known));
   }
   return f();
 }

@@ -45,7 +45,8 @@ std::vector<std::vector<double>> filter_l1_norms(const Model& model) {
   std::vector<std::vector<double>> norms;
   for (size_t k = 0; k + 1 < params.size(); ++k) {
     const torch::Tensor w = weight_of(impl, params[k]).detach().to(torch::kCPU);
-    const torch::Tensor n = w.abs().reshape({w.size(0), -1}).sum(1).to(torch::kFloat64).contiguous();
+    const torch::Tensor n =
+        w.abs().reshape({w.size(0), -1}).sum(1).to(torch::kFloat64).contiguous();
     norms.emplace_back(n.data_ptr<double>(), n.data_ptr<double>() + n.numel());
   }
   return norms;
@@ -54,7 +55,8 @@ std::vector<std::vector<double>> filter_l1_norms(const Model& model) {
 KeepIndices select_channels_l1(const Model& model, const ChannelConfig& channels) {
   const auto norms = filter_l1_norms(model);
   if (channels.size() != norms.size())
-    throw InputError("prune: expected " + std::to_string(norms.size()) + " channel counts (one per prunable layer), got " +
+    throw InputError("prune: expected " + std::to_string(norms.size()) +
+                     " channel counts (one per prunable layer), got " +
                      std::to_string(channels.size()));
   KeepIndices keep;
   for (size_t k = 0; k < norms.size(); ++k) {
@@ -85,7 +87,8 @@ Model prune_model(const Model& model, const KeepIndices& keep) {
   ChannelConfig sizes;
   for (size_t k = 0; k < keep.size(); ++k) {
     const int64_t n = arch.layers[params[k]].out;
-    if (keep[k].empty()) throw InputError("prune: layer " + std::to_string(k) + " keeps no channel");
+    if (keep[k].empty())
+      throw InputError("prune: layer " + std::to_string(k) + " keeps no channel");
     for (size_t j = 0; j < keep[k].size(); ++j)
       if (keep[k][j] < 0 || keep[k][j] >= n || (j > 0 && keep[k][j] <= keep[k][j - 1]))
         throw InputError("prune: kept channels of layer " + std::to_string(k) +
@@ -140,16 +143,20 @@ Model prune_model(const Model& model, const KeepIndices& keep) {
         auto copy_bn = [&](auto s, auto d) {
           if (s->weight.defined()) assign(d->weight, s->weight.index_select(0, in_idx));
           if (s->bias.defined()) assign(d->bias, s->bias.index_select(0, in_idx));
-          if (s->running_mean.defined()) assign(d->running_mean, s->running_mean.index_select(0, in_idx));
-          if (s->running_var.defined()) assign(d->running_var, s->running_var.index_select(0, in_idx));
-          if (s->num_batches_tracked.defined()) assign(d->num_batches_tracked, s->num_batches_tracked);
+          if (s->running_mean.defined())
+            assign(d->running_mean, s->running_mean.index_select(0, in_idx));
+          if (s->running_var.defined())
+            assign(d->running_var, s->running_var.index_select(0, in_idx));
+          if (s->num_batches_tracked.defined())
+            assign(d->num_batches_tracked, s->num_batches_tracked);
         };
         if (auto s2 = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(sm))
           copy_bn(s2, std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(dm));
         else if (auto s1 = std::dynamic_pointer_cast<torch::nn::BatchNorm1dImpl>(sm))
           copy_bn(s1, std::dynamic_pointer_cast<torch::nn::BatchNorm1dImpl>(dm));
         else
-          throw std::logic_error("prune: batchnorm layer " + std::to_string(i) + " has an unexpected module");
+          throw std::logic_error("prune: batchnorm layer " + std::to_string(i) +
+                                 " has an unexpected module");
         break;
       }
       case LayerType::flatten: {

@@ -61,8 +61,9 @@ TEST_CASE("prune end to end on a tiny generated CelebA") {
   thor::write_fake_celeba(tmp.str("celeba"), 200, 3);
   thor::write_file_atomic(tmp.str("tiny.yaml"), kRecipe);
   const std::string out = tmp.str("out/run");
-  const std::string cmd = bin("prune") + " --recipe " + tmp.str("tiny.yaml") + " --data-root " + tmp.str("celeba") +
-                          " --output " + out + " --quiet > " + tmp.str("log.txt") + " 2>&1";
+  const std::string cmd = bin("prune") + " --recipe " + tmp.str("tiny.yaml") + " --data-root " +
+                          tmp.str("celeba") + " --output " + out + " --quiet > " +
+                          tmp.str("log.txt") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   REQUIRE_MESSAGE(rc == 0, "prune failed:\n" << thor::read_file(tmp.str("log.txt")));
 
@@ -75,7 +76,8 @@ TEST_CASE("prune end to end on a tiny generated CelebA") {
   CHECK(entries == 1);  // no staging folder left beside the output
 
   const auto j = nlohmann::json::parse(thor::read_file(out + "/report.json"));
-  for (const char* k : {"accuracy", "measured_joules_per_iteration", "estimated_joules_per_iteration"}) {
+  for (const char* k :
+       {"accuracy", "measured_joules_per_iteration", "estimated_joules_per_iteration"}) {
     CHECK_MESSAGE(j["baseline"].contains(k), k);
     CHECK_MESSAGE(j["pruned"].contains(k), k);
     CHECK_MESSAGE(j["compare"]["flops"].contains(k), k);

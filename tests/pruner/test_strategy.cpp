@@ -1,6 +1,7 @@
 // Pruning strategies (registry, contracts) and the `prune:` recipe section.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <random>
 #include <set>
 
@@ -87,7 +88,7 @@ TEST_CASE("uniform strategy: one keep ratio, covering [min_keep, 1]") {
   CHECK(p.back() == ChannelConfig{10, 20, 40});
   for (const auto& c : p) {
     REQUIRE(within(s, c));
-    CHECK(c[1] == 2 * c[0]);
+    CHECK(std::abs(c[1] - 2 * c[0]) <= 1);  // same ratio, up to rounding
   }
 }
 
@@ -99,7 +100,8 @@ TEST_CASE("prune options: defaults and every budget form") {
   CHECK(d.budget.kind == PruneBudget::Kind::fraction);
   CHECK(d.budget.value == doctest::Approx(0.5));
 
-  PruneOptions o = parse_prune_options(recipe_with_prune("  budget: {fraction: 0.4}\n  compare: [flops]\n"));
+  PruneOptions o =
+      parse_prune_options(recipe_with_prune("  budget: {fraction: 0.4}\n  compare: [flops]\n"));
   CHECK(o.budget.per_iteration(2.0, 100) == doctest::Approx(0.8));
   CHECK(o.compare == std::vector<std::string>{"flops"});
   o = parse_prune_options(recipe_with_prune("  budget: {joules_per_iteration: 0.03}\n"));
@@ -116,17 +118,27 @@ TEST_CASE("prune options: defaults and every budget form") {
 
 TEST_CASE("prune options: errors name file, line and key") {
   register_builtin_pruning_strategies();
-  CHECK(parse_error("  budgett: 0.5\n").find("t.yaml:2: key 'prune.budgett': unknown key") != std::string::npos);
-  CHECK(parse_error("  budget: {fraction: 0}\n").find("t.yaml:2: key 'prune.budget.fraction'") != std::string::npos);
-  CHECK(parse_error("  budget: {fraction: -1}\n").find("key 'prune.budget.fraction'") != std::string::npos);
-  CHECK(parse_error("  budget: {fraction: 1.5}\n").find("key 'prune.budget.fraction'") != std::string::npos);
-  CHECK(parse_error("  budget: {fraction: 0.5, joules: 3}\n").find("exactly one of") != std::string::npos);
-  CHECK(parse_error("  budget: {joules: -3}\n").find("key 'prune.budget.joules'") != std::string::npos);
-  CHECK(parse_error("  samples: many\n").find("key 'prune.samples': expected an integer") != std::string::npos);
-  CHECK(parse_error("  min_keep: 1.5\n").find("key 'prune.min_keep': value 1.5 out of range") != std::string::npos);
-  CHECK(parse_error("  strategy: greedy\n").find("key 'prune.strategy': unknown strategy 'greedy'") !=
+  CHECK(parse_error("  budgett: 0.5\n").find("t.yaml:2: key 'prune.budgett': unknown key") !=
         std::string::npos);
+  CHECK(parse_error("  budget: {fraction: 0}\n").find("t.yaml:2: key 'prune.budget.fraction'") !=
+        std::string::npos);
+  CHECK(parse_error("  budget: {fraction: -1}\n").find("key 'prune.budget.fraction'") !=
+        std::string::npos);
+  CHECK(parse_error("  budget: {fraction: 1.5}\n").find("key 'prune.budget.fraction'") !=
+        std::string::npos);
+  CHECK(parse_error("  budget: {fraction: 0.5, joules: 3}\n").find("exactly one of") !=
+        std::string::npos);
+  CHECK(parse_error("  budget: {joules: -3}\n").find("key 'prune.budget.joules'") !=
+        std::string::npos);
+  CHECK(parse_error("  samples: many\n").find("key 'prune.samples': expected an integer") !=
+        std::string::npos);
+  CHECK(parse_error("  min_keep: 1.5\n").find("key 'prune.min_keep': value 1.5 out of range") !=
+        std::string::npos);
+  CHECK(
+      parse_error("  strategy: greedy\n").find("key 'prune.strategy': unknown strategy 'greedy'") !=
+      std::string::npos);
   CHECK(parse_error("  compare: [watts]\n").find("key 'prune.compare[0]'") != std::string::npos);
-  CHECK(parse_error("  band: 0.1\n  verify_margin: 0.2\n").find("key 'prune.verify_margin'") != std::string::npos);
+  CHECK(parse_error("  band: 0.1\n  verify_margin: 0.2\n").find("key 'prune.verify_margin'") !=
+        std::string::npos);
   CHECK(parse_error("  test_samples: 0\n").find("key 'prune.test_samples'") != std::string::npos);
 }

@@ -1,11 +1,19 @@
 // Weight surgery: the pruned model must compute what the original computes
 // with the dropped channels zeroed, and hold exact slices of its weights.
 // This suite includes LibTorch to look inside the modules.
-#include <doctest/doctest.h>
-
 #include <set>
 
 #include "thor/detail/torch_model.hpp"
+// LibTorch brings glog, whose CHECK macros would shadow doctest's.
+#undef CHECK
+#undef CHECK_EQ
+#undef CHECK_NE
+#undef CHECK_LE
+#undef CHECK_LT
+#undef CHECK_GE
+#undef CHECK_GT
+#include <doctest/doctest.h>
+
 #include "thor/pruner/surgery.hpp"
 #include "thor_test_support.hpp"
 

@@ -34,7 +34,8 @@ const std::vector<std::string>& energy_oracle_names();
 /// "estimator": the GP estimate through a compiled EstimatePlan.
 /// "flops": the FLOPs baseline (a·FLOPs + b) fitted on the same profile.
 /// `estimator` must outlive the oracle. Unknown names are InputErrors.
-std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name, const Estimator& estimator,
+std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name,
+                                                 const Estimator& estimator,
                                                  const Architecture& baseline);
 
 }  // namespace thor

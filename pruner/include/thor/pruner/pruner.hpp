@@ -47,28 +47,32 @@ struct CandidateRecord {
 
 /// The outcome of the loop for one oracle.
 struct PrunedModelResult {
-  std::string oracle;                         ///< "estimator" or "flops"
-  double oracle_baseline_joules = 0.0;        ///< the oracle's figure for the baseline
-  double oracle_budget_joules = 0.0;          ///< the budget the oracle filtered with
+  std::string oracle;                   ///< "estimator" or "flops"
+  double oracle_baseline_joules = 0.0;  ///< the oracle's figure for the baseline
+  double oracle_budget_joules = 0.0;    ///< the budget the oracle filtered with
   int64_t sampled = 0, unique = 0, feasible = 0, in_band = 0;
-  std::vector<CandidateRecord> candidates;    ///< ranked, best first
-  size_t winner = 0;                          ///< index into candidates
-  int64_t verified = 0;                       ///< candidates measured before accepting one
-  ChannelConfig channels;                     ///< of the winner
-  std::string architecture;                   ///< Architecture::summary() of the pruned model
-  std::string files_yaml, files_model;        ///< names inside the output folder
-  double accuracy = 0.0;                      ///< test accuracy after the final fine-tune
-  double torchscript_accuracy = -1.0;         ///< of the exported model.pt, same samples
+  std::vector<CandidateRecord> candidates;  ///< ranked, best first
+  size_t winner = 0;                        ///< index into candidates
+  int64_t verified = 0;                     ///< candidates measured before accepting one
+  ChannelConfig channels;                   ///< of the winner
+  std::string architecture;                 ///< Architecture::summary() of the pruned model
+  std::string files_yaml, files_model;      ///< names inside the output folder
+  double accuracy = 0.0;                    ///< test accuracy after the final fine-tune
+  double torchscript_accuracy = -1.0;       ///< of the exported model.pt, same samples
   double estimated_joules_per_iteration = 0.0;
   double flops_joules_per_iteration = 0.0;
   double measured_joules_per_iteration = 0.0;
   double measured_cv = 0.0;
-  double measured_energy_ratio = 0.0;         ///< pruned / baseline, both measured
-  double estimated_energy_ratio = 0.0;        ///< pruned / baseline, both estimated (GP)
-  bool within_budget = false;                 ///< measured <= budget_joules_per_iteration
+  std::vector<double> measured_rounds;  ///< J/iter of every round of the final measurement
+  double measured_energy_ratio = 0.0;   ///< pruned / baseline, both measured
+  double estimated_energy_ratio = 0.0;  ///< pruned / baseline, both estimated (GP)
+  /// Median over the final rounds of pruned / baseline measured in the same
+  /// round: a paired figure, shown beside the ratio of medians.
+  double paired_energy_ratio = 0.0;
+  bool within_budget = false;           ///< measured <= budget_joules_per_iteration
   double train_flops = 0.0;
   int64_t params = 0;
-  std::vector<CurvePoint> curve;              ///< during the final fine-tune
+  std::vector<CurvePoint> curve;  ///< during the final fine-tune
   double finetune_seconds = 0.0;
   nlohmann::json to_json() const;
 };
@@ -82,6 +86,7 @@ struct BaselineResult {
   double flops_joules_per_iteration = 0.0;
   double measured_joules_per_iteration = 0.0;
   double measured_cv = 0.0;
+  std::vector<double> measured_rounds;  ///< J/iter of every round of the final measurement
   double train_flops = 0.0;
   int64_t params = 0;
   ChannelConfig channels;
@@ -103,23 +108,24 @@ struct PruneResult {
   std::string meter;       ///< meter description
   std::string meter_kind;  ///< measured, modelled or simulated
   std::string strategy;
-  std::string budget;      ///< PruneBudget::describe
+  std::string budget;                        ///< PruneBudget::describe
   double budget_joules_per_iteration = 0.0;  ///< against the measured baseline
   int64_t train_iterations = 0;
   BaselineResult baseline;
-  PrunedModelResult pruned;               ///< the estimator-guided result
-  std::vector<PrunedModelResult> compare; ///< one per compared oracle
+  PrunedModelResult pruned;                ///< the estimator-guided result
+  std::vector<PrunedModelResult> compare;  ///< one per compared oracle
   bool profile_reused = false;
   std::string profile_path;
   double profile_seconds = 0.0;
   double total_seconds = 0.0;
-  std::vector<std::string> plots;     ///< PNG names inside the output folder
+  std::vector<std::string> plots;  ///< PNG names inside the output folder
   std::vector<std::string> warnings;
 
   bool ok() const { return status == PruneStatus::ok; }
   /// report.json's content.
   nlohmann::json to_json() const;
-  /// e.g. "pruned to 48.7% of the baseline's measured energy (budget 50%), accuracy 86.1% vs 86.4%".
+  /// e.g. "pruned to 48.7% of the baseline's measured energy (budget 50%), accuracy 86.1%
+  /// vs 86.4%".
   std::string one_line() const;
   /// The terminal summary; every figure in it is in to_json().
   std::string full_report() const;
