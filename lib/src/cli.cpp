@@ -3,12 +3,17 @@
 #include <iostream>
 
 #include "thor/error.hpp"
+#include "thor/protocol.hpp"
+
+#include <cstdlib>
 
 namespace thor::cli {
 
 std::string version() { return THOR_VERSION; }
 
 int run(const std::string& program, const std::function<int()>& body) {
+  // Training throughput and measurements both depend on it; see protocol.hpp.
+  if (!std::getenv("THOR_NO_PIN_ALLOCATOR")) pin_allocator();
   try {
     return body();
   } catch (const po::error& e) {

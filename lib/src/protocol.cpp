@@ -8,6 +8,7 @@
 
 #include "thor/train.hpp"
 
+#include <malloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,15 @@ void MeasureOptions::validate() const {
   if (!(outlier_k > 0.0)) throw InputError("measure.outlier_k must be > 0");
   if (!(busy_cores > 0.0)) throw InputError("measure.busy_cores must be > 0");
   if (busy_retries < 0) throw InputError("measure.busy_retries must be >= 0");
+}
+
+bool pin_allocator() {
+  static const bool ok = [] {
+    const bool mmap_ok = ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
+    const bool trim_ok = ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
+    return mmap_ok && trim_ok;
+  }();
+  return ok;
 }
 
 double machine_busy_seconds() {
@@ -71,6 +81,7 @@ std::vector<size_t> mad_inliers(const std::vector<double>& v, double k) {
 Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& o) {
   o.validate();
   arch.validate();
+  if (o.pin_allocator) pin_allocator();
   const int saved_threads = torch_threads();
   set_torch_threads(o.threads);
   set_flush_denormal(o.flush_denormal);

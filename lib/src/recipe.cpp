@@ -24,7 +24,7 @@ constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
 void parse_measure(const YamlCursor& c, MeasureOptions& m) {
   c.allow_only({"iterations", "repeats", "warmup", "threads", "flush_denormal", "outlier_k", "busy_cores",
-                "busy_retries"});
+                "busy_retries", "pin_allocator"});
   m.iterations = c.get_int("iterations", m.iterations, 1, kBig);
   m.repeats = static_cast<int>(c.get_int("repeats", m.repeats, 1, 1000));
   m.warmup = c.get_int("warmup", m.warmup, 0, kBig);
@@ -33,6 +33,7 @@ void parse_measure(const YamlCursor& c, MeasureOptions& m) {
   m.outlier_k = c.get_double("outlier_k", m.outlier_k, 0.5, 100.0);
   m.busy_cores = c.get_double("busy_cores", m.busy_cores, 0.01, 1024.0);
   m.busy_retries = static_cast<int>(c.get_int("busy_retries", m.busy_retries, 0, 100));
+  m.pin_allocator = c.get_bool("pin_allocator", m.pin_allocator);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
       ("warmup", po::value(&mo.warmup)->default_value(mo.warmup), "warm-up iterations before each window")
       ("threads", po::value(&mo.threads)->default_value(mo.threads), "LibTorch intra-op threads (pinned)")
       ("no-flush-denormal", "keep denormal floats (slower; for experiments)")
+      ("no-pin-allocator", "leave glibc malloc's dynamic thresholds alone (for experiments; also set THOR_NO_PIN_ALLOCATOR=1)")
       ("device", po::value(&mo.device)->default_value(mo.device), "cpu or cuda")
       ("meter", po::value(&meter_name)->default_value(meter_name), "auto, rapl, nvml, jetson, battery, cpu-model")
       ("static-watts", po::value(&meter_opts.static_watts)->default_value(meter_opts.static_watts), "cpu-model: static watts")
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
                           opts, vm))
       return 0;
     mo.flush_denormal = vm.count("no-flush-denormal") == 0;
+    mo.pin_allocator = vm.count("no-pin-allocator") == 0;
     const bool json = vm.count("json") > 0;
     if (arch_path.empty() == command.empty())
       throw thor::InputError("give either --arch A.yaml or -- COMMAND ARGS... (see measure --help)");

@@ -33,6 +33,8 @@ struct MeasureOptions {
   /// busy (from /proc/stat) is taken again, at most `busy_retries` times.
   double busy_cores = 0.5;
   int busy_retries = 2;
+  /// Pin glibc malloc's mmap and trim thresholds (see pin_allocator()).
+  bool pin_allocator = true;
   std::string device = "cpu";
   /// Throws InputError naming the field, its value and the rule.
   void validate() const;
@@ -54,6 +56,15 @@ struct Measurement {
   double foreign_load = 0.0;  ///< mean cores used by other processes during kept windows (-1: unknown)
   int retried = 0;            ///< windows taken again because the machine was busy
 };
+
+/// Stops glibc malloc from returning tensor buffers to the kernel between
+/// iterations: raises M_MMAP_THRESHOLD to its 32 MiB maximum and
+/// M_TRIM_THRESHOLD to 1 GiB (process-wide, idempotent). Without it, glibc's
+/// *dynamic* mmap threshold makes some runs mmap/munmap every activation
+/// buffer, page-faulting them in again each iteration: the same network then
+/// ran at 9 ms/iter in one process and 15-28 ms in another (docs/measurement.md).
+/// Returns false when malloc refused a setting.
+bool pin_allocator();
 
 /// CPU ticks the whole machine spent busy so far (from /proc/stat), in
 /// seconds; -1 when unavailable.
