@@ -1,5 +1,7 @@
 // The output folder and the winner's final, measured training run.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,23 +17,31 @@ namespace thor::search {
 
 bool FinalRun::within_budget() const { return measured_joules() <= budget_joules; }
 
+namespace {
+// Joules with sensible digits: 7120, 3.47, 0.00312.
+std::string jtext(double j) {
+  std::ostringstream s;
+  if (std::fabs(j) >= 100) s << std::fixed << std::setprecision(0) << j;
+  else s << std::setprecision(3) << j;
+  return s.str();
+}
+}  // namespace
+
 std::string FinalRun::full_report() const {
   std::ostringstream s;
-  s << std::fixed << std::setprecision(0);
   s << "winner: " << genome.to_string() << "\n  " << architecture.summary() << "\n";
-  s << "  estimated  " << std::setw(9) << estimate.joules << " J ± " << estimate.std << " for " << iterations
-    << " iterations\n";
-  s << "  protocol   " << std::setw(9) << protocol_joules << " J  (" << std::setprecision(5)
-    << protocol.joules_per_iteration << " J/iter × " << iterations << ", cv " << std::setprecision(1)
-    << 100 * protocol.cv << "%, " << to_string(kind) << " by " << protocol.meter << ")\n"
-    << std::setprecision(0);
+  s << "  estimated  " << std::setw(9) << jtext(estimate.joules) << " J ± " << jtext(estimate.std) << " for "
+    << iterations << " iterations\n";
+  s << "  protocol   " << std::setw(9) << jtext(protocol_joules) << " J  (" << std::setprecision(5)
+    << protocol.joules_per_iteration << " J/iter × " << iterations << ", cv " << std::fixed << std::setprecision(1)
+    << 100 * protocol.cv << "%, " << to_string(kind) << " by " << protocol.meter << ")\n";
   if (trained)
-    s << "  full run   " << std::setw(9) << run_joules << " J  (" << std::setprecision(1) << run_seconds
-      << " s of real training, " << to_string(kind) << "), test accuracy " << std::setprecision(4) << accuracy << "\n"
-      << std::setprecision(0);
+    s << "  full run   " << std::setw(9) << jtext(run_joules) << " J  (" << std::fixed << std::setprecision(1)
+      << run_seconds << " s of real training, " << to_string(kind) << "), test accuracy " << std::setprecision(4)
+      << accuracy << "\n";
   const double m = measured_joules();
-  s << "  budget     " << std::setw(9) << budget_joules << " J: " << (within_budget() ? "WITHIN" : "EXCEEDED")
-    << " budget as measured (" << (trained ? "full run" : "protocol") << ": " << m << " J, "
+  s << "  budget     " << std::setw(9) << jtext(budget_joules) << " J: " << (within_budget() ? "WITHIN" : "EXCEEDED")
+    << " budget as measured (" << (trained ? "full run" : "protocol") << ": " << jtext(m) << " J, " << std::fixed
     << std::setprecision(1) << 100.0 * m / budget_joules << "% of the budget)\n";
   return s.str();
 }
@@ -113,6 +123,7 @@ std::vector<std::string> write_outputs(const std::string& dir, const Oracle& ora
                 {"eval_samples", options.proxy.eval_samples}};
   j["trained"] = result.trained;
   j["resumed"] = result.resumed;
+  j["reused"] = result.reused;
   j["generations"] = result.generations;
   j["seconds"] = result.seconds;
   j["space"] = space.to_json();
@@ -199,7 +210,14 @@ std::vector<std::string> write_outputs(const std::string& dir, const Oracle& ora
   write_file_atomic(path("candidates.csv"), all.str());
   written.push_back(path("candidates.csv"));
 
-  // The plot: scored candidates, the front, the budget line.
+  // The plot: scored candidates, the front, the budget line (always in view).
+  double x_lo = 0.0, x_hi = 1.1 * options.oracle.budget_joules;
+  for (const auto& c : result.candidates)
+    if (c.scored()) {
+      x_lo = std::min(x_lo, c.verdict.joules);
+      x_hi = std::max(x_hi, 1.05 * c.verdict.joules);
+    }
+  if (x_lo < 0) x_lo -= 0.03 * (x_hi - x_lo);  // keep the leftmost marker clear of the edge
   std::ostringstream gp;
   gp << "# gnuplot script written by thor search; run `gnuplot search.gp` in this folder to redraw\n"
      << "set terminal pngcairo size 900,600\nset output 'search.png.tmp'\n"
@@ -210,7 +228,7 @@ std::vector<std::string> write_outputs(const std::string& dir, const Oracle& ora
      << ", graph 1 nohead lw 2 dt 2 lc rgb 'red'\n"
      << "set label 'budget " << std::fixed << std::setprecision(0) << options.oracle.budget_joules << " J' at "
      << options.oracle.budget_joules << ", graph 0.95 right offset -1,0 tc rgb 'red'\n"
-     << "set xrange [0:*]\n"
+     << "set xrange [" << x_lo << ":" << x_hi << "]\n"
      << "plot 'candidates.csv' every ::1 using ($3==1 && $5>=0 ? $6 : 1/0):5 with points pt 7 ps 0.8 lc rgb '#7f7f7f' "
         "title 'candidates', \\\n"
      << "     'pareto.csv' every ::1 using 3:2 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'Pareto front'";

@@ -141,7 +141,10 @@ int main(int argc, char** argv) {
     if (output.empty()) output = recipe.output;
     if (meter_name.empty()) meter_name = recipe.meter;
     if (meter_name == "sim") thor::register_sim_meter();
-    if (vm.count("fresh")) fs::remove(fs::path(output) / "checkpoint.json");
+    if (vm.count("fresh")) {
+      fs::remove(fs::path(output) / "checkpoint.json");
+      if (!compare.empty()) fs::remove(fs::path(output) / ("compare-" + compare) / "checkpoint.json");
+    }
 
     // 1. A profile that covers every structure of the space.
     if (profile_path.empty()) profile_path = recipe.profile_path();

@@ -264,3 +264,35 @@ TEST_CASE("the training evaluator is deterministic in its seed") {
   CHECK(candidate_seed(1, 2) != candidate_seed(1, 3));
   CHECK(candidate_seed(1, 2) != candidate_seed(2, 2));
 }
+
+namespace {
+// Proposes the same feasible point forever.
+class Repeat final : public Strategy {
+ public:
+  explicit Repeat(const StrategyContext& c) : ctx_(c) {}
+  std::string name() const override { return "repeat"; }
+  std::vector<Genome> propose(size_t n) override {
+    Rng rng(1);
+    return std::vector<Genome>(n, *random_feasible(*ctx_.oracle, rng));
+  }
+  void observe(const std::vector<Candidate>&) override {}
+
+ private:
+  StrategyContext ctx_;
+};
+}  // namespace
+
+TEST_CASE("re-proposed points are answered from the first and do not count as trained") {
+  const OracleOptions oo = half_budget();
+  const Oracle oracle(tiny_estimator(), tiny_space(), oo);
+  register_strategy("repeat", [](const StrategyContext& c) { return std::make_unique<Repeat>(c); });
+  SearchOptions o = base_options(oo, "repeat");
+  o.max_proposals_per_candidate = 2;
+  std::atomic<int> calls{0};
+  const SearchResult r = run_search(oracle, fake_evaluator(oracle, &calls), o);
+  CHECK(calls.load() == 1);
+  CHECK(r.trained == 1);
+  CHECK(r.reused == static_cast<int64_t>(r.candidates.size()) - 1);
+  CHECK(r.status == SearchStatus::exhausted);
+  for (const auto& c : r.candidates) CHECK(c.accuracy == r.candidates[0].accuracy);
+}

@@ -32,7 +32,8 @@ struct SearchOptions {
   std::string strategy = "regularized-evolution";  ///< a registered strategy
   StrategyOptions strategy_options;                ///< population, sample, seed, ...
   OracleOptions oracle;                            ///< budget, confidence, full-run iterations
-  int64_t candidates = 40;  ///< trained candidates (evaluations) before the search stops
+  int64_t candidates = 40;  ///< candidates trained before the search stops (re-proposed duplicates
+                            ///< are answered from the first one and do not count)
   int64_t batch = 4;        ///< candidates asked per round ("generation"); independent of threads so
                             ///< that the same seed gives the same search on any machine
   int threads = 2;          ///< candidates trained at once (tbb::task_arena concurrency)
@@ -76,7 +77,8 @@ struct SearchResult {
   std::vector<Candidate> candidates;  ///< every proposal, feasible or not, by id
   std::optional<size_t> best;         ///< index of the most accurate feasible candidate
   std::vector<size_t> front;          ///< Pareto front (accuracy vs estimated joules)
-  int64_t trained = 0;                ///< candidates trained (reused ones included)
+  int64_t trained = 0;                ///< candidates trained (resumed ones included, reused duplicates not)
+  int64_t reused = 0;                 ///< duplicates answered with an earlier candidate's accuracy
   int64_t resumed = 0;                ///< candidates taken from the checkpoint
   int64_t generations = 0;
   double seconds = 0.0;
