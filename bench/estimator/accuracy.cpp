@@ -52,13 +52,17 @@ int main(int argc, char** argv) {
   for (const auto& family : families) {
     const Architecture base = load_architecture(src + "/recipes/arch/" + family + ".yaml");
     ProfilerOptions po;
+    if (const char* mean = std::getenv("THOR_GP_MEAN")) po.gp.mean = mean;
+    if (const char* mp = std::getenv("THOR_MAX_POINTS")) po.max_points = std::atoi(mp);
+    if (const char* it = std::getenv("THOR_PROFILE_ITERATIONS")) po.measure.iterations = std::atoi(it);
     po.progress = false;
-    po.measure.iterations = 20;
+    po.measure.iterations = 30;
     po.measure.repeats = 3;
     po.measure.warmup = 3;
     const auto t0 = std::chrono::steady_clock::now();
     const ProfileResult profiled = run_profiler({base}, *meter, mo, po);
     const double profile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    profiled.profile.save(out + "/" + family + ".profile.json");
     const Estimator est(profiled.profile);
 
     std::mt19937_64 rng(42);

@@ -5,6 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -72,7 +73,7 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
       r.message += (r.message.empty() ? "FLOPs fallback for: " : ", ") + blk.key;
     } else {
       const auto p = it->second.predict(blk.features);
-      le.joules = p.mean;
+      le.joules = std::max(0.0, p.mean);  // no block costs negative energy
       le.std = p.std();
     }
     r.joules_per_iteration += le.joules;
@@ -139,7 +140,7 @@ double EstimatePlan::mean(const int64_t* channels) const {
   double x[2];
   for (const auto& t : terms_) {
     const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
-    total += t.kind->gp->predict_mean(Eigen::Map<const Eigen::VectorXd>(x, d));
+    total += std::max(0.0, t.kind->gp->predict_mean(Eigen::Map<const Eigen::VectorXd>(x, d)));
   }
   return total;
 }
@@ -150,7 +151,7 @@ gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
   for (const auto& t : terms_) {
     const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
     const auto p = t.kind->gp->predict(Eigen::Map<const Eigen::VectorXd>(x, d));
-    total.mean += p.mean;
+    total.mean += std::max(0.0, p.mean);
     total.variance += p.variance;
   }
   return total;

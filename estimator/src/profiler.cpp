@@ -19,6 +19,7 @@ namespace thor {
 
 void ProfilerOptions::validate() const {
   if (max_points < 2) throw InputError("profile.max_points = " + std::to_string(max_points) + ": expected >= 2");
+  if (min_points < 2) throw InputError("profile.min_points = " + std::to_string(min_points) + ": expected >= 2");
   if (!(std_fraction > 0.0 && std_fraction < 1.0))
     throw InputError("profile.std_fraction = " + std::to_string(std_fraction) + ": expected 0 < x < 1");
   if (!(time_budget_s >= 0.0)) throw InputError("profile.time_budget_s must be >= 0");
@@ -30,6 +31,7 @@ void ProfilerOptions::validate() const {
 ProfilerOptions profiler_options(const Recipe& recipe) {
   ProfilerOptions o;
   o.max_points = recipe.profile.max_points;
+  o.min_points = recipe.profile.min_points;
   o.std_fraction = recipe.profile.std_fraction;
   o.time_budget_s = recipe.profile.time_budget_s;
   o.measure = recipe.profile.measure;
@@ -355,6 +357,7 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
     kind.upper = plan.upper;
     const size_t dims = plan.lower.size();
     const size_t max_points = dims == 1 ? options.max_points : options.max_points * 3 / 2;
+    const size_t min_points = std::min(max_points, dims == 1 ? size_t(options.min_points) : size_t(options.min_points) * 3 / 2);
     std::set<std::vector<int64_t>> done;
 
     auto measure_at = [&](const std::vector<int64_t>& f) {
@@ -436,8 +439,11 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
     kind.stop_reason = "max_points";
     while (true) {
       refit_kind(kind, options.gp);
+      // The paper's rule compares the std with the profiled data; we use the
+      // layer's own (derived) energies, not the whole variant's, so that a
+      // cheap layer inside a costly variant is still sampled enough.
       double mean_measured = 0.0;
-      for (const auto& p : kind.points) mean_measured += p.measured;
+      for (const auto& p : kind.points) mean_measured += std::fabs(p.derived);
       mean_measured /= kind.points.size();
       Eigen::MatrixXd exclude(kind.points.size(), dims);
       for (size_t i = 0; i < kind.points.size(); ++i)
@@ -450,7 +456,7 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
         kind.stop_reason = "every channel count measured";
         break;
       }
-      if (rel_std < options.std_fraction) {
+      if (rel_std < options.std_fraction && kind.points.size() >= min_points) {
         kind.stop_reason = "max std below " + std::to_string(options.std_fraction) + " of the mean measured value";
         break;
       }

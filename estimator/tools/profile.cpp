@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       return 0;
     std::vector<thor::Architecture> archs;
     // Defaults suited to profiling: short windows, a few fresh instances.
-    po_.measure.iterations = 20;
+    po_.measure.iterations = 30;
     po_.measure.repeats = 3;
     po_.measure.warmup = 3;
     if (!recipe_path.empty()) {

@@ -97,13 +97,15 @@ Recipe load_recipe(const std::string& path) {
   }
 
   // Profiling defaults: short windows on a few fresh instances.
-  r.profile.measure.iterations = 20;
+  r.profile.measure.iterations = 30;
   r.profile.measure.repeats = 3;
   r.profile.measure.warmup = 3;
   if (root.has("profile")) {
     const YamlCursor p = root.child("profile");
-    p.allow_only({"max_points", "std_fraction", "time_budget", "iterations", "repeats", "warmup", "threads", "cache"});
+    p.allow_only({"max_points", "min_points", "std_fraction", "time_budget", "iterations", "repeats", "warmup", "threads",
+                  "cache"});
     r.profile.max_points = static_cast<int>(p.get_int("max_points", r.profile.max_points, 2, 1000));
+    r.profile.min_points = static_cast<int>(p.get_int("min_points", r.profile.min_points, 2, 1000));
     r.profile.std_fraction = p.get_double("std_fraction", r.profile.std_fraction, 1e-6, 0.99);
     r.profile.time_budget_s = p.get_double("time_budget", 0.0, 0.0, 1e7);
     r.profile.measure.iterations = p.get_int("iterations", r.profile.measure.iterations, 1, kBig);

@@ -3,6 +3,9 @@
 /// The Estimator: joules per training iteration of any architecture built
 /// from profiled LayerKinds, as the sum of its blocks' GP predictions
 /// (paper eq. 4), with a standard deviation (blocks taken as independent).
+/// A block's mean is floored at 0 J: a GP extrapolating below zero (possible
+/// where subtraction leaves small, noisy targets) must not make a network
+/// look cheaper than its other blocks.
 /// It is the only thing pruning and search know about energy.
 #include <memory>
 #include <string>

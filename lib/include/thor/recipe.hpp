@@ -32,6 +32,7 @@ struct DataSpec {
 /// `profile:` — guided profiling settings (see thor::ProfilerOptions).
 struct ProfileSpec {
   int max_points = 10;
+  int min_points = 5;
   double std_fraction = 0.05;
   double time_budget_s = 0.0;
   MeasureOptions measure;  ///< iterations, repeats, warmup, threads for variants
