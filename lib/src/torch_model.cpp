@@ -82,6 +82,11 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
   impl->device = device;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto infos = arch.infer();
+  // Appends a module to the Sequential and returns it as a plain Module.
+  auto add = [&](auto module) -> std::shared_ptr<torch::nn::Module> {
+    impl->net->push_back(module);
+    return module.ptr();
+  };
   for (size_t i = 0; i < arch.layers.size(); ++i) {
     const Layer& l = arch.layers[i];
     const auto& in = infos[i].in_shape;
@@ -95,8 +100,7 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
         const double bound = 1.0 / std::sqrt(static_cast<double>(in[0] * l.kernel * l.kernel));
         init_uniform(conv->weight, bound, gen);
         init_uniform(conv->bias, bound, gen);
-        impl->net->push_back(conv);
-        m = conv.ptr();
+        m = add(conv);
         break;
       }
       case LayerType::linear: {
@@ -104,51 +108,29 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
         const double bound = 1.0 / std::sqrt(static_cast<double>(in[0]));
         init_uniform(lin->weight, bound, gen);
         init_uniform(lin->bias, bound, gen);
-        impl->net->push_back(lin);
-        m = lin.ptr();
+        m = add(lin);
         break;
       }
       case LayerType::batchnorm:
-        if (in.size() == 3) {
-          auto bn = torch::nn::BatchNorm2d(in[0]);
-          impl->net->push_back(bn);
-          m = bn.ptr();
-        } else {
-          auto bn = torch::nn::BatchNorm1d(in[0]);
-          impl->net->push_back(bn);
-          m = bn.ptr();
-        }
+        m = in.size() == 3 ? add(torch::nn::BatchNorm2d(in[0])) : add(torch::nn::BatchNorm1d(in[0]));
         break;
-      case LayerType::relu: {
-        auto r = torch::nn::ReLU();
-        impl->net->push_back(r);
-        m = r.ptr();
+      case LayerType::relu:
+        m = add(torch::nn::ReLU());
         break;
-      }
-      case LayerType::maxpool: {
-        auto p = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding));
-        impl->net->push_back(p);
-        m = p.ptr();
+      case LayerType::maxpool:
+        m = add(torch::nn::MaxPool2d(
+            torch::nn::MaxPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding)));
         break;
-      }
-      case LayerType::avgpool: {
-        auto p = torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding));
-        impl->net->push_back(p);
-        m = p.ptr();
+      case LayerType::avgpool:
+        m = add(torch::nn::AvgPool2d(
+            torch::nn::AvgPool2dOptions(l.kernel).stride(l.effective_stride()).padding(l.padding)));
         break;
-      }
-      case LayerType::flatten: {
-        auto f = torch::nn::Flatten();
-        impl->net->push_back(f);
-        m = f.ptr();
+      case LayerType::flatten:
+        m = add(torch::nn::Flatten());
         break;
-      }
-      case LayerType::dropout: {
-        auto d = torch::nn::Dropout(l.p);
-        impl->net->push_back(d);
-        m = d.ptr();
+      case LayerType::dropout:
+        m = add(torch::nn::Dropout(l.p));
         break;
-      }
     }
     impl->modules.push_back(m);
   }

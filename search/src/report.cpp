@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "format.hpp"
 #include "thor/io.hpp"
 #include "thor/search/search.hpp"
 
@@ -17,15 +18,7 @@ namespace thor::search {
 
 bool FinalRun::within_budget() const { return measured_joules() <= budget_joules; }
 
-namespace {
-// Joules with sensible digits: 7120, 3.47, 0.00312.
-std::string jtext(double j) {
-  std::ostringstream s;
-  if (std::fabs(j) >= 100) s << std::fixed << std::setprecision(0) << j;
-  else s << std::setprecision(3) << j;
-  return s.str();
-}
-}  // namespace
+using detail::jtext;
 
 std::string FinalRun::full_report() const {
   std::ostringstream s;

@@ -1,3 +1,4 @@
+#include "format.hpp"
 #include "thor/search/search.hpp"
 
 #include <algorithm>
@@ -80,15 +81,7 @@ Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, con
   };
 }
 
-namespace {
-// Joules with sensible digits: 7120 J, 3.47 J, 0.00312 J.
-std::string jtext(double j) {
-  std::ostringstream s;
-  if (std::fabs(j) >= 100) s << std::fixed << std::setprecision(0) << j;
-  else s << std::setprecision(3) << j;
-  return s.str();
-}
-}  // namespace
+using detail::jtext;
 
 std::string SearchResult::one_line() const {
   std::ostringstream s;
