@@ -3,6 +3,8 @@
 // layer's channels uniform in 1..original, measure each with the protocol,
 // and compare the GP estimator and the FLOPs baseline side by side.
 //   bench_estimator_accuracy [--count N] [--meter M] [--out DIR] [--families a,b]
+// Profiling knobs for experiments: THOR_GP_MEAN (zero, constant, linear),
+// THOR_MAX_POINTS, THOR_PROFILE_ITERATIONS. Profiles are saved in DIR.
 #include <algorithm>
 #include <chrono>
 #include <cmath>

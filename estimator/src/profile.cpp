@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "thor/io.hpp"
+#include "thor/train.hpp"
 
 namespace thor {
 
@@ -60,7 +61,7 @@ ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOp
   s.gpu = device == "cuda" ? "cuda:0" : "";
   s.meter = meter.name();
   s.kind = meter.kind();
-  s.torch_version = "1.13";
+  s.torch_version = thor::torch_version();
   s.device = device;
   s.threads = threads;
   s.flush_denormal = flush_denormal;

@@ -183,9 +183,7 @@ struct Planner {
   }
 
   static void check(const KindPlan& p, const std::string& key, const std::vector<int64_t>& at) {
-    std::vector<int64_t> f = at;
-    if (p.role == BlockRole::hidden) f = {at[0], at[1]};
-    const auto vb = split_blocks(p.variant(f));
+    const auto vb = split_blocks(p.variant(at));
     if (vb.at(p.target_block).key != key)
       throw std::logic_error("profiler: variant of " + key + " parses as " + vb.at(p.target_block).key);
   }

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
     if (vm.count("measure")) {
       auto meter = thor::make_meter(meter_name, meter_opts);
       const auto now = thor::ProfileSettings::current(*meter, meter_opts, estimator.profile().settings.threads,
-                                                      true, mo.iterations, mo.repeats, mo.warmup, "cpu");
+                                                      mo.flush_denormal, mo.iterations, mo.repeats, mo.warmup,
+                                                      mo.device);
       for (const auto& d : estimator.profile().settings.differences(now))
         std::cerr << "estimate: warning: profile made under other settings: " << d << "\n";
       mo.threads = estimator.profile().settings.threads;

@@ -35,8 +35,8 @@ struct KindPlan {
 };
 
 /// The kinds an architecture set needs, in profiling order (output kinds,
-/// then input kinds, then hidden kinds). Channel ranges span 1 up to the
-/// largest count seen (or `upper_override` when > 0).
+/// then input kinds, then hidden kinds). Channel ranges span `channel_lower`
+/// up to the largest count seen in `architectures`.
 std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t channel_lower = 1);
 
 struct ProfilerOptions {
