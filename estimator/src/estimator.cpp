@@ -14,6 +14,8 @@ namespace thor {
 
 void EstimatorOptions::validate() const {
   if (threads < 0) throw InputError("estimator.threads = " + std::to_string(threads) + ": expected >= 0");
+  if (!(drift > 0.0 && drift < 100.0)) throw InputError("estimator.drift = " + std::to_string(drift) + ": expected 0 < x < 100");
+  if (!(drift_relative_std >= 0.0)) throw InputError("estimator.drift_relative_std must be >= 0");
 }
 
 std::string EstimateResult::one_line() const {
@@ -34,6 +36,7 @@ std::string EstimateResult::full_report() const {
       << (l.fallback ? "  [FLOPs fallback]" : "") << "\n";
   }
   s << "total " << one_line() << "\n";
+  if (!basis.empty()) s << "basis: " << basis << "\n";
   return s.str();
 }
 
@@ -41,7 +44,29 @@ Estimator::Estimator(DeviceProfile profile, EstimatorOptions options)
     : profile_(std::move(profile)), options_(options) {
   options_.validate();
   for (auto& [key, kind] : profile_.kinds)
-    if (!kind.gp) throw InputError("profile: kind '" + key + "' has no fitted GP");
+    if (!kind.model.fitted()) throw InputError("profile: kind '" + key + "' has no fitted model");
+}
+
+double Estimator::factor() const { return profile_.additivity.scale * options_.drift; }
+
+double Estimator::extra_relative_variance() const {
+  // Measurement noise of a network: the anchors' median variance, relative.
+  double noise = 0.0;
+  for (const auto& a : profile_.anchors)
+    if (a.measured > 0) noise += a.variance / (a.measured * a.measured);
+  if (!profile_.anchors.empty()) noise /= static_cast<double>(profile_.anchors.size());
+  const double add = profile_.additivity.relative_std, drift = options_.drift_relative_std;
+  return add * add + drift * drift + noise;
+}
+
+std::string Estimator::basis() const {
+  const ProfileSettings& s = profile_.settings;
+  std::ostringstream o;
+  o << (s.data == kStandIn ? "profiled on the stand-in (" + s.data + "), not on real data" : "profiled on " + s.data)
+    << "; " << s.optimizer << " lr " << s.lr;
+  if (s.optimizer == "sgd") o << " momentum " << s.momentum;
+  if (s.weight_decay > 0) o << " weight decay " << s.weight_decay;
+  return o.str();
 }
 
 double Estimator::flops_estimate(const Architecture& arch) const { return profile_.flops.predict(arch.train_flops()); }
@@ -52,6 +77,7 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
   EstimateResult r;
   r.flops = arch.train_flops();
   r.flops_joules = profile_.flops.predict(r.flops);
+  r.basis = basis();
   double var = 0.0;
   for (size_t b = 0; b < blocks.size(); ++b) {
     const auto& blk = blocks[b];
@@ -81,7 +107,15 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
     r.layers.push_back(std::move(le));
   }
   if (r.status == EstimateStatus::missing_kind) r.joules_per_iteration += profile_.flops.b;
-  r.std = std::sqrt(var);
+  const double f = factor();
+  r.joules_per_iteration *= f;
+  for (auto& l : r.layers) {
+    l.joules *= f;
+    l.std *= f;
+  }
+  r.model_std = f * std::sqrt(var);
+  r.std = std::sqrt(r.model_std * r.model_std +
+                    extra_relative_variance() * r.joules_per_iteration * r.joules_per_iteration);
   return r;
 }
 
@@ -101,6 +135,8 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
   EstimatePlan p;
   p.n_params_ = blocks.size();
   p.data_channels_ = arch.input[0];
+  p.factor_ = factor();
+  p.extra_rel_var_ = extra_relative_variance();
   for (size_t b = 0; b < blocks.size(); ++b) {
     auto it = profile_.kinds.find(blocks[b].key);
     if (it == profile_.kinds.end())
@@ -140,9 +176,10 @@ double EstimatePlan::mean(const int64_t* channels) const {
   double x[2];
   for (const auto& t : terms_) {
     const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
-    total += std::max(0.0, t.kind->gp->predict_mean(Eigen::Map<const Eigen::VectorXd>(x, d)));
+    (void)d;
+    total += std::max(0.0, t.kind->model.predict_mean(x));
   }
-  return total;
+  return factor_ * total;
 }
 
 gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
@@ -150,10 +187,13 @@ gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
   double x[2];
   for (const auto& t : terms_) {
     const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
-    const auto p = t.kind->gp->predict(Eigen::Map<const Eigen::VectorXd>(x, d));
+    (void)d;
+    const auto p = t.kind->model.predict(x);
     total.mean += std::max(0.0, p.mean);
     total.variance += p.variance;
   }
+  total.mean *= factor_;
+  total.variance = factor_ * factor_ * total.variance + extra_rel_var_ * total.mean * total.mean;
   return total;
 }
 
@@ -168,6 +208,45 @@ std::vector<double> Estimator::mean_batch(const EstimatePlan& plan, const std::v
     });
   });
   return out;
+}
+
+void DriftCheck::apply(EstimatorOptions& options) const {
+  options.drift = significant ? ratio : 1.0;
+  options.drift_relative_std = relative_std;
+}
+
+DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const MeasureOptions& options,
+                       double tolerance) {
+  if (!profile.reference.measured())
+    throw InputError("profile: no reference workload recorded; profile again to check drift");
+  MeasureOptions o = options;
+  o.repeats = std::max(3, o.repeats);
+  const Measurement now = measure_reference(meter, o);
+  DriftCheck d;
+  d.ratio = now.joules_per_iteration / profile.reference.joules_per_iteration;
+  const double cv = std::max(now.cv, profile.reference.cv);
+  d.relative_std = std::sqrt(2.0) * cv / std::sqrt(static_cast<double>(o.repeats));
+  d.significant = std::fabs(d.ratio - 1.0) > 2.0 * d.relative_std;
+  d.beyond_tolerance = std::fabs(d.ratio - 1.0) > tolerance;
+  std::ostringstream s;
+  s << std::showpos << std::setprecision(3) << 100.0 * (d.ratio - 1.0) << std::noshowpos
+    << "% host drift since profiling (reference workload, ±" << 100.0 * d.relative_std << "%)";
+  if (d.significant) s << "; estimates rescaled";
+  if (d.beyond_tolerance) s << "; beyond the " << 100.0 * tolerance << "% tolerance: consider profiling again";
+  d.message = s.str();
+  return d;
+}
+
+MeasureOptions profile_protocol(const ProfileSettings& settings) {
+  MeasureOptions o;
+  o.iterations = settings.iterations;
+  o.min_window_seconds = settings.min_window_seconds;
+  o.repeats = settings.repeats;
+  o.warmup = settings.warmup;
+  o.threads = settings.threads;
+  o.flush_denormal = settings.flush_denormal;
+  o.device = settings.device;
+  return o;
 }
 
 }  // namespace thor

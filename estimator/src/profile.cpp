@@ -12,9 +12,25 @@ namespace thor {
 using nlohmann::json;
 
 gp::Prediction KindModel::predict(const std::vector<double>& features) const {
-  if (!gp) throw std::logic_error("kind '" + key + "' has no fitted GP");
-  Eigen::Map<const Eigen::VectorXd> x(features.data(), static_cast<Eigen::Index>(features.size()));
-  return gp->predict(x);
+  if (!model.fitted()) throw std::logic_error("kind '" + key + "' has no fitted model");
+  if (static_cast<int>(features.size()) != model.dims())
+    throw std::logic_error("kind '" + key + "': " + std::to_string(features.size()) + " features for a " +
+                           std::to_string(model.dims()) + "-D model");
+  return model.predict(features.data());
+}
+
+void KindModel::refit(const LayerModelOptions& options) {
+  if (points.empty()) return;
+  const Eigen::Index n = static_cast<Eigen::Index>(points.size());
+  const Eigen::Index d = static_cast<Eigen::Index>(points[0].features.size());
+  Eigen::MatrixXd X(n, d);
+  Eigen::VectorXd y(n), v(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index k = 0; k < d; ++k) X(i, k) = points[i].features[k];
+    y(i) = points[i].derived;
+    v(i) = points[i].variance;
+  }
+  model.fit(X, y, v, options);
 }
 
 std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) const {
@@ -34,6 +50,15 @@ std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) 
   cmp("device", device, o.device);
   cmp("threads", threads, o.threads);
   cmp("flush_denormal", flush_denormal, o.flush_denormal);
+  cmp("iterations", iterations, o.iterations);
+  cmp("repeats", repeats, o.repeats);
+  cmp("warmup", warmup, o.warmup);
+  cmp("min_window_seconds", min_window_seconds, o.min_window_seconds);
+  cmp("data", data, o.data);
+  cmp("optimizer", optimizer, o.optimizer);
+  cmp("lr", lr, o.lr);
+  cmp("momentum", momentum, o.momentum);
+  cmp("weight_decay", weight_decay, o.weight_decay);
   cmp("static_watts", static_watts, o.static_watts);
   cmp("core_watts", core_watts, o.core_watts);
   return d;
@@ -52,22 +77,28 @@ std::string read_cpu_model() {
 }
 }  // namespace
 
-ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOptions& mo, int threads,
-                                         bool flush_denormal, int64_t iterations, int repeats, int64_t warmup,
-                                         const std::string& device) {
+ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOptions& mo,
+                                         const MeasureOptions& measure, const TrainFeed& feed,
+                                         const std::vector<int64_t>& data_shape) {
   ProfileSettings s;
   s.cpu_model = read_cpu_model();
   s.cores = static_cast<int>(std::thread::hardware_concurrency());
-  s.gpu = device == "cuda" ? "cuda:0" : "";
+  s.gpu = measure.device == "cuda" ? "cuda:0" : "";
   s.meter = meter.name();
   s.kind = meter.kind();
   s.torch_version = thor::torch_version();
-  s.device = device;
-  s.threads = threads;
-  s.flush_denormal = flush_denormal;
-  s.iterations = iterations;
-  s.repeats = repeats;
-  s.warmup = warmup;
+  s.device = measure.device;
+  s.threads = measure.threads;
+  s.flush_denormal = measure.flush_denormal;
+  s.iterations = measure.iterations;
+  s.repeats = measure.repeats;
+  s.warmup = measure.warmup;
+  s.min_window_seconds = measure.min_window_seconds;
+  s.data = feed_name(feed, data_shape.empty() && feed.data ? feed.data->sample_shape : data_shape);
+  s.optimizer = feed.train.optimizer;
+  s.lr = feed.train.lr;
+  s.momentum = feed.train.momentum;
+  s.weight_decay = feed.train.weight_decay;
   if (meter.kind() == EnergyKind::modelled) {
     s.static_watts = mo.static_watts;
     s.core_watts = mo.core_watts;
@@ -90,9 +121,26 @@ json DeviceProfile::to_json() const {
                    {"iterations", settings.iterations},
                    {"repeats", settings.repeats},
                    {"warmup", settings.warmup},
+                   {"min_window_seconds", settings.min_window_seconds},
                    {"static_watts", settings.static_watts},
-                   {"core_watts", settings.core_watts}};
+                   {"core_watts", settings.core_watts},
+                   {"data", settings.data},
+                   {"optimizer", settings.optimizer},
+                   {"lr", settings.lr},
+                   {"momentum", settings.momentum},
+                   {"weight_decay", settings.weight_decay}};
   j["flops_baseline"] = {{"a", flops.a}, {"b", flops.b}, {"fitted", flops.fitted}};
+  j["reference"] = {{"joules_per_iteration", reference.joules_per_iteration},
+                    {"end_joules_per_iteration", reference.end_joules_per_iteration},
+                    {"cv", reference.cv}};
+  json anchors_json = json::array();
+  for (const auto& a : anchors)
+    anchors_json.push_back({{"architecture", a.architecture}, {"measured", a.measured}, {"variance", a.variance},
+                            {"estimated", a.estimated}, {"estimated_variance", a.estimated_variance}});
+  j["anchors"] = anchors_json;
+  j["additivity"] = {{"scale", additivity.scale},
+                     {"relative_std", additivity.relative_std},
+                     {"anchors", additivity.anchors}};
   j["profile_seconds"] = profile_seconds;
   json kinds_json = json::array();
   for (const auto& [key, k] : kinds) {
@@ -106,9 +154,10 @@ json DeviceProfile::to_json() const {
     json pts = json::array();
     for (const auto& p : k.points)
       pts.push_back({{"features", p.features}, {"variant", p.variant}, {"measured", p.measured},
-                     {"derived", p.derived}, {"cv", p.cv}, {"seconds", p.seconds}, {"flops", p.flops}});
+                     {"derived", p.derived}, {"variance", p.variance}, {"drift", p.drift}, {"feed", p.feed},
+                     {"cv", p.cv}, {"seconds", p.seconds}, {"flops", p.flops}});
     kj["measurements"] = pts;
-    kj["gp"] = k.gp ? k.gp->to_json() : json();
+    kj["model"] = k.model.fitted() ? k.model.to_json() : json();
     kinds_json.push_back(kj);
   }
   j["kinds"] = kinds_json;
@@ -139,6 +188,11 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
   try {
     if (!j.is_object()) throw InputError(where + ": expected a JSON object (a thor device profile)");
     const int version = j.at("schema_version").get<int>();
+    if (version < kSchemaVersion)
+      throw InputError(where + ": schema_version " + std::to_string(version) +
+                       " was written by an older thor, before layer models with per-point noise, drift and "
+                       "additivity checks (schema_version " + std::to_string(kSchemaVersion) +
+                       "); profile the device again (delete the file, or run `profile`)");
     if (version != kSchemaVersion)
       throw InputError(where + ": schema_version " + std::to_string(version) + " is not supported (expected " +
                        std::to_string(kSchemaVersion) + ")");
@@ -156,13 +210,35 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     p.settings.iterations = s.at("iterations").get<int64_t>();
     p.settings.repeats = s.at("repeats").get<int>();
     p.settings.warmup = s.at("warmup").get<int64_t>();
+    p.settings.min_window_seconds = s.at("min_window_seconds").get<double>();
     p.settings.static_watts = s.at("static_watts").get<double>();
     p.settings.core_watts = s.at("core_watts").get<double>();
+    p.settings.data = s.at("data").get<std::string>();
+    p.settings.optimizer = s.at("optimizer").get<std::string>();
+    p.settings.lr = s.at("lr").get<double>();
+    p.settings.momentum = s.at("momentum").get<double>();
+    p.settings.weight_decay = s.at("weight_decay").get<double>();
     at = "flops_baseline";
     p.flops.a = j.at("flops_baseline").at("a").get<double>();
     p.flops.b = j.at("flops_baseline").at("b").get<double>();
     p.flops.fitted = j.at("flops_baseline").at("fitted").get<bool>();
     p.profile_seconds = j.value("profile_seconds", 0.0);
+    at = "reference";
+    const json& r = j.at("reference");
+    p.reference.joules_per_iteration = r.at("joules_per_iteration").get<double>();
+    p.reference.end_joules_per_iteration = r.at("end_joules_per_iteration").get<double>();
+    p.reference.cv = r.at("cv").get<double>();
+    at = "anchors";
+    for (const auto& a : j.at("anchors"))
+      p.anchors.push_back({a.at("architecture").get<std::string>(), a.at("measured").get<double>(),
+                           a.at("variance").get<double>(), a.at("estimated").get<double>(),
+                           a.at("estimated_variance").get<double>()});
+    at = "additivity";
+    p.additivity.scale = j.at("additivity").at("scale").get<double>();
+    p.additivity.relative_std = j.at("additivity").at("relative_std").get<double>();
+    p.additivity.anchors = j.at("additivity").at("anchors").get<int>();
+    if (!(p.additivity.scale > 0.0) || !(p.additivity.relative_std >= 0.0))
+      throw InputError(where + ": key 'additivity': scale must be > 0 and relative_std >= 0");
     at = "kinds";
     const json& kinds = j.at("kinds");
     for (size_t i = 0; i < kinds.size(); ++i) {
@@ -181,13 +257,16 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
         m.variant = pj.at("variant").get<std::string>();
         m.measured = pj.at("measured").get<double>();
         m.derived = pj.at("derived").get<double>();
+        m.variance = pj.at("variance").get<double>();
+        m.drift = pj.at("drift").get<double>();
+        m.feed = pj.at("feed").get<std::string>();
         m.cv = pj.at("cv").get<double>();
         m.seconds = pj.at("seconds").get<double>();
         m.flops = pj.at("flops").get<double>();
         k.points.push_back(std::move(m));
       }
-      at += ".gp";
-      if (!kj.at("gp").is_null()) k.gp = gp::GaussianProcess::from_json(kj.at("gp"));
+      at += ".model";
+      if (!kj.at("model").is_null()) k.model = LayerModel::from_json(kj.at("model"), where + ": " + at);
       p.kinds.emplace(k.key, std::move(k));
     }
   } catch (const json::exception& e) {

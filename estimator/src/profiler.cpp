@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <numeric>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -22,10 +24,14 @@ void ProfilerOptions::validate() const {
   if (min_points < 2) throw InputError("profile.min_points = " + std::to_string(min_points) + ": expected >= 2");
   if (!(std_fraction > 0.0 && std_fraction < 1.0))
     throw InputError("profile.std_fraction = " + std::to_string(std_fraction) + ": expected 0 < x < 1");
+  if (!(loo_fraction > 0.0 && loo_fraction < 1.0))
+    throw InputError("profile.loo_fraction = " + std::to_string(loo_fraction) + ": expected 0 < x < 1");
+  if (anchors < 0 || anchors > 100) throw InputError("profile.anchors = " + std::to_string(anchors) + ": expected 0..100");
+  feed.train.validate();
+  model.validate();
   if (!(time_budget_s >= 0.0)) throw InputError("profile.time_budget_s must be >= 0");
   if (channel_lower < 1) throw InputError("profile.channel_lower must be >= 1");
   measure.validate();
-  gp.validate();
 }
 
 ProfilerOptions profiler_options(const Recipe& recipe) {
@@ -33,8 +39,11 @@ ProfilerOptions profiler_options(const Recipe& recipe) {
   o.max_points = recipe.profile.max_points;
   o.min_points = recipe.profile.min_points;
   o.std_fraction = recipe.profile.std_fraction;
+  o.loo_fraction = recipe.profile.loo_fraction;
+  o.anchors = recipe.profile.anchors;
   o.time_budget_s = recipe.profile.time_budget_s;
   o.measure = recipe.profile.measure;
+  o.feed.train = recipe.train;
   return o;
 }
 
@@ -219,21 +228,6 @@ std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectu
 
 // ----------------------------------------------------------------- profiling
 
-void refit_kind(KindModel& kind, const gp::Options& options) {
-  if (kind.points.empty()) return;
-  const Eigen::Index n = static_cast<Eigen::Index>(kind.points.size());
-  const Eigen::Index d = static_cast<Eigen::Index>(kind.points[0].features.size());
-  Eigen::MatrixXd X(n, d);
-  Eigen::VectorXd y(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index k = 0; k < d; ++k) X(i, k) = kind.points[i].features[k];
-    y(i) = kind.points[i].derived;
-  }
-  gp::GaussianProcess model(options);
-  model.fit(X, y);
-  kind.gp = std::move(model);
-}
-
 namespace {
 
 struct Journal {
@@ -275,6 +269,8 @@ struct Journal {
         m.cv = j.at("cv").get<double>();
         m.seconds = j.at("seconds").get<double>();
         m.flops = j.at("flops").get<double>();
+        m.variance = j.at("median_variance").get<double>();
+        m.feed = j.at("feed").get<std::string>();
         cache[id(j.at("key").get<std::string>(), m.variant)] = m;
       }
       if (!first) return;
@@ -323,163 +319,311 @@ class Progress {
 
 }  // namespace
 
+namespace {
+
+constexpr double kTwoSigma = 2.0;
+
+// One profiling run: the kinds in order, drift tracking, anchors.
+class ProfilingRun {
+ public:
+  ProfilingRun(EnergyMeter& meter, const ProfilerOptions& options, ProfileResult& result)
+      : meter_(meter), o_(options), result_(result), progress_(options.progress),
+        t_start_(std::chrono::steady_clock::now()) {}
+
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();
+  }
+
+  void open_journal() {
+    const MeasureOptions& mo = o_.measure;
+    journal_.open(o_.journal_path, {{"journal", 2},
+                                    {"meter", meter_.name()},
+                                    {"iterations", mo.iterations},
+                                    {"min_window_seconds", mo.min_window_seconds},
+                                    {"repeats", mo.repeats},
+                                    {"warmup", mo.warmup},
+                                    {"threads", mo.threads},
+                                    {"device", mo.device},
+                                    {"data", profile().settings.data},
+                                    {"optimizer", o_.feed.train.optimizer},
+                                    {"lr", o_.feed.train.lr}});
+  }
+
+  DeviceProfile& profile() { return result_.profile; }
+
+  // Measures the reference workload; sets the drift factor of what follows.
+  void track_drift(bool first) {
+    if (!o_.track_drift) return;
+    MeasureOptions ro = o_.measure;
+    ro.repeats = std::max(3, ro.repeats);
+    const Measurement r = measure_reference(meter_, ro);
+    ReferenceRecord& ref = profile().reference;
+    if (first) {
+      ref.joules_per_iteration = r.joules_per_iteration;
+      ref.cv = r.cv;
+      drift_ = 1.0;
+    } else {
+      const double ratio = r.joules_per_iteration / ref.joules_per_iteration;
+      // Divide out only drift the reference can tell from its own noise.
+      const double noise = std::sqrt(2.0) * std::max(ref.cv, r.cv) / std::sqrt(double(ro.repeats));
+      drift_ = std::fabs(ratio - 1.0) > kTwoSigma * noise ? ratio : 1.0;
+    }
+    ref.end_joules_per_iteration = r.joules_per_iteration;
+  }
+
+  void profile_kind(const KindPlan& plan, size_t index, size_t count);
+  void finish() { progress_.done(); }
+  void measure_anchors(const std::vector<Architecture>& architectures);
+
+ private:
+  void measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f);
+  bool next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index, size_t count,
+                  size_t min_points, size_t max_points, std::vector<int64_t>& next);
+
+  EnergyMeter& meter_;
+  const ProfilerOptions& o_;
+  ProfileResult& result_;
+  Journal journal_;
+  Progress progress_;
+  std::chrono::steady_clock::time_point t_start_;
+  double drift_ = 1.0;
+  std::set<std::vector<int64_t>> done_;
+};
+
+void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f) {
+  const Architecture variant = plan.variant(f);
+  const std::string summary = variant.summary();
+  RawMeasurement m;
+  auto hit = journal_.cache.find(Journal::id(plan.key, summary));
+  if (hit != journal_.cache.end()) {
+    m = hit->second;
+    ++result_.reused;
+  } else {
+    ++result_.measured;
+    const Measurement r = measure_training(variant, meter_, o_.measure, o_.feed);
+    m.variant = summary;
+    m.measured = r.joules_per_iteration;
+    m.cv = r.cv;
+    m.seconds = r.seconds_per_iteration;
+    m.flops = variant.train_flops();
+    m.variance = r.median_variance();
+    m.feed = r.feed;
+    m.features.assign(f.begin(), f.end());
+    journal_.append({{"key", plan.key}, {"variant", summary}, {"features", m.features}, {"measured", m.measured},
+                     {"cv", m.cv}, {"seconds", m.seconds}, {"flops", m.flops}, {"median_variance", m.variance},
+                     {"feed", m.feed}});
+  }
+  m.features.assign(f.begin(), f.end());
+  m.drift = drift_;
+  m.measured /= drift_;
+  m.variance /= drift_ * drift_;
+  // Subtractivity (eq. 1, 2): remove the other blocks' predicted energy and
+  // carry their predictive variance into this point's noise.
+  const auto blocks = split_blocks(variant);
+  m.derived = m.measured;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    if (b == plan.target_block) continue;
+    auto it = profile().kinds.find(blocks[b].key);
+    if (it == profile().kinds.end() || !it->second.model.fitted())
+      throw std::logic_error("profiler: companion kind " + blocks[b].key + " not profiled before " + plan.key);
+    const auto p = it->second.predict(blocks[b].features);
+    m.derived -= p.mean;
+    m.variance += p.variance;
+  }
+  kind.points.push_back(m);
+  done_.insert(f);
+}
+
+// Refits the kind and finds where it is least certain, relative to its
+// predicted energy, over the whole channel box. Returns false to stop (with
+// kind.stop_reason set).
+bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index,
+                              size_t count, size_t min_points, size_t max_points, std::vector<int64_t>& next) {
+  kind.refit(o_.model);
+  double mean_abs = 0.0;
+  for (const auto& p : kind.points) mean_abs += std::fabs(p.derived);
+  mean_abs /= static_cast<double>(kind.points.size());
+  const Eigen::MatrixXd P = grid.points();
+  double best_rel = -1.0;
+  for (Eigen::Index i = 0; i < P.rows(); ++i) {
+    std::vector<int64_t> f(static_cast<size_t>(P.cols()));
+    for (Eigen::Index d = 0; d < P.cols(); ++d) f[static_cast<size_t>(d)] = std::llround(P(i, d));
+    if (done_.count(f)) continue;
+    const double x[2] = {P(i, 0), P.cols() > 1 ? P(i, 1) : 0.0};
+    const auto pr = kind.model.predict(x);
+    const double rel = std::sqrt(pr.variance) / std::max(std::fabs(pr.mean), 0.05 * mean_abs);
+    if (rel > best_rel) {
+      best_rel = rel;
+      next = f;
+    }
+  }
+  const double loo = kind.model.loo_relative_error();
+  progress_.update(index, count, plan.key, kind.points.size(), max_points, std::max(0.0, best_rel), o_.std_fraction,
+                   elapsed());
+  if (best_rel < 0) {
+    kind.stop_reason = "every channel count measured";
+    return false;
+  }
+  if (kind.points.size() >= min_points && best_rel < o_.std_fraction && loo < o_.loo_fraction) {
+    std::ostringstream s;
+    s << "max relative std " << best_rel * 100 << "% < " << o_.std_fraction * 100 << "% and leave-one-out error "
+      << loo * 100 << "% < " << o_.loo_fraction * 100 << "%";
+    kind.stop_reason = s.str();
+    return false;
+  }
+  if (kind.points.size() >= max_points) {
+    kind.stop_reason = "reached max_points";
+    return false;
+  }
+  if (o_.time_budget_s > 0 && elapsed() > o_.time_budget_s) {
+    kind.stop_reason = "time budget spent";
+    return false;
+  }
+  return true;
+}
+
+void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count) {
+  const auto t_kind = std::chrono::steady_clock::now();
+  KindModel kind;
+  kind.key = plan.key;
+  kind.role = plan.role;
+  kind.lower = plan.lower;
+  kind.upper = plan.upper;
+  const size_t dims = plan.lower.size();
+  const size_t max_points = dims == 1 ? size_t(o_.max_points) : size_t(o_.max_points) * 2;
+  const size_t min_points = std::min(max_points, dims == 1 ? size_t(o_.min_points) : size_t(o_.min_points) * 2);
+  done_.clear();
+
+  // Start at the corners and the centre of the box (the ends alone leave a
+  // 1-D kind's middle to a straight line).
+  std::vector<std::vector<int64_t>> starts;
+  const auto mid = [&](size_t d) { return (plan.lower[d] + plan.upper[d]) / 2; };
+  if (dims == 1) {
+    starts = {{plan.lower[0]}, {plan.upper[0]}, {mid(0)}};
+  } else {
+    starts = {{plan.lower[0], plan.lower[1]}, {plan.upper[0], plan.upper[1]}, {plan.lower[0], plan.upper[1]},
+              {plan.upper[0], plan.lower[1]}, {mid(0), mid(1)}};
+  }
+  for (const auto& s : starts)
+    if (!done_.count(s)) measure_at(plan, kind, s);
+
+  gp::IntegerGrid grid;
+  grid.lower = plan.lower;
+  grid.upper = plan.upper;
+  grid.step.assign(dims, 1);
+  // Large ranges: a coarser grid keeps acquisition cheap without losing much.
+  while (grid.size() > 20000)
+    for (auto& st : grid.step) st *= 2;
+
+  if (!o_.guided) {
+    // Evenly spaced points over the range, as many as guided profiling may use.
+    const size_t per_dim = dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
+    std::vector<std::vector<int64_t>> grid_points;
+    auto at = [&](size_t d, size_t i) {
+      return std::llround(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) / std::max<size_t>(1, per_dim - 1));
+    };
+    for (size_t i = 0; i < per_dim; ++i) {
+      if (dims == 1) grid_points.push_back({at(0, i)});
+      else
+        for (size_t k = 0; k < per_dim; ++k) grid_points.push_back({at(0, i), at(1, k)});
+    }
+    for (const auto& g : grid_points)
+      if (!done_.count(g) && kind.points.size() < max_points) measure_at(plan, kind, g);
+    kind.refit(o_.model);
+    kind.stop_reason = "uniform grid";
+  } else {
+    std::vector<int64_t> next;
+    while (next_point(plan, kind, grid, index, count, min_points, max_points, next)) measure_at(plan, kind, next);
+  }
+  kind.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
+  profile().kinds[kind.key] = std::move(kind);
+}
+
+// Sum of block models for a whole network (before any correction).
+gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& arch) {
+  gp::Prediction total;
+  for (const auto& b : split_blocks(arch)) {
+    const auto p = profile.kinds.at(b.key).predict(b.features);
+    total.mean += std::max(0.0, p.mean);
+    total.variance += p.variance;
+  }
+  return total;
+}
+
+void ProfilingRun::measure_anchors(const std::vector<Architecture>& architectures) {
+  std::vector<Architecture> nets;
+  for (const auto& a : architectures)
+    if (static_cast<int>(nets.size()) < o_.anchors) nets.push_back(a);
+  std::mt19937_64 rng(o_.anchor_seed);
+  for (size_t i = 0; static_cast<int>(nets.size()) < o_.anchors && !architectures.empty(); ++i) {
+    const Architecture& base = architectures[i % architectures.size()];
+    auto ch = base.channels();
+    std::vector<int64_t> c;
+    for (size_t k = 0; k + 1 < ch.size(); ++k)
+      c.push_back(std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[k]), ch[k])(rng));
+    nets.push_back(base.with_channels(c));
+  }
+  DeviceProfile& p = profile();
+  std::vector<double> q, qvar;
+  for (const auto& net : nets) {
+    const Measurement r = measure_training(net, meter_, o_.measure, o_.feed);
+    Anchor a;
+    a.architecture = net.summary();
+    a.measured = r.joules_per_iteration / drift_;
+    a.variance = r.median_variance() / (drift_ * drift_);
+    const auto e = sum_of_blocks(p, net);
+    a.estimated = e.mean;
+    a.estimated_variance = e.variance;
+    p.anchors.push_back(a);
+    if (a.estimated > 0) {
+      q.push_back(a.measured / a.estimated);
+      qvar.push_back(a.variance / (a.measured * a.measured) + e.variance / (e.mean * e.mean));
+    }
+  }
+  AdditivityCorrection& c = p.additivity;
+  c.anchors = static_cast<int>(q.size());
+  if (q.size() < 2) return;
+  const double n = static_cast<double>(q.size());
+  const double qm = std::accumulate(q.begin(), q.end(), 0.0) / n;
+  double s2 = 0.0;
+  for (double x : q) s2 += (x - qm) * (x - qm);
+  s2 /= n - 1.0;
+  const double noise = std::accumulate(qvar.begin(), qvar.end(), 0.0) / n;
+  // Shrink the correction toward 1 by how much of it the anchors' own noise
+  // could explain; keep the spread the block models do not explain.
+  const double se2 = (s2 + noise) / n;
+  const double shift = qm - 1.0;
+  c.scale = 1.0 + (shift == 0.0 ? 0.0 : shift * std::max(0.0, 1.0 - se2 / (shift * shift)));
+  c.relative_std = std::sqrt(std::max(0.0, s2 - noise) + se2);
+}
+
+}  // namespace
+
 ProfileResult run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
                            const MeterOptions& meter_options, const ProfilerOptions& options) {
   options.validate();
-  const auto t_start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
   const auto plans = plan_profiling(architectures, options.channel_lower);
-
   ProfileResult result;
-  DeviceProfile& profile = result.profile;
-  const MeasureOptions& mo = options.measure;
-  profile.settings = ProfileSettings::current(meter, meter_options, mo.threads, mo.flush_denormal, mo.iterations,
-                                              mo.repeats, mo.warmup, mo.device);
-  Journal journal;
-  journal.open(options.journal_path, {{"journal", 1},
-                                      {"meter", meter.name()},
-                                      {"iterations", mo.iterations},
-                                      {"repeats", mo.repeats},
-                                      {"warmup", mo.warmup},
-                                      {"threads", mo.threads},
-                                      {"device", mo.device}});
-  Progress progress(options.progress);
-
+  const std::vector<int64_t> data_shape = architectures.empty() ? std::vector<int64_t>{} : architectures[0].input;
+  result.profile.settings = ProfileSettings::current(meter, meter_options, options.measure, options.feed, data_shape);
+  ProfilingRun run(meter, options, result);
+  run.open_journal();
+  run.track_drift(true);
   for (size_t ki = 0; ki < plans.size(); ++ki) {
-    const KindPlan& plan = plans[ki];
-    const auto t_kind = std::chrono::steady_clock::now();
-    KindModel kind;
-    kind.key = plan.key;
-    kind.role = plan.role;
-    kind.lower = plan.lower;
-    kind.upper = plan.upper;
-    const size_t dims = plan.lower.size();
-    const size_t max_points = dims == 1 ? options.max_points : options.max_points * 3 / 2;
-    const size_t min_points = std::min(max_points, dims == 1 ? size_t(options.min_points) : size_t(options.min_points) * 3 / 2);
-    std::set<std::vector<int64_t>> done;
-
-    auto measure_at = [&](const std::vector<int64_t>& f) {
-      const Architecture variant = plan.variant(f);
-      const std::string summary = variant.summary();
-      RawMeasurement m;
-      auto hit = journal.cache.find(Journal::id(plan.key, summary));
-      if (hit != journal.cache.end()) {
-        m = hit->second;
-        ++result.reused;
-      } else {
-        ++result.measured;
-        const Measurement r = measure_training(variant, meter, mo);
-        m.variant = summary;
-        m.measured = r.joules_per_iteration;
-        m.cv = r.cv;
-        m.seconds = r.seconds_per_iteration;
-        m.flops = variant.train_flops();
-        m.features.assign(f.begin(), f.end());
-        journal.append({{"key", plan.key}, {"variant", summary}, {"features", m.features}, {"measured", m.measured},
-                        {"cv", m.cv}, {"seconds", m.seconds}, {"flops", m.flops}});
-      }
-      m.features.assign(f.begin(), f.end());
-      // Subtractivity (eq. 1, 2): remove the other blocks' predicted energy.
-      const auto blocks = split_blocks(variant);
-      m.derived = m.measured;
-      for (size_t b = 0; b < blocks.size(); ++b) {
-        if (b == plan.target_block) continue;
-        auto it = profile.kinds.find(blocks[b].key);
-        if (it == profile.kinds.end() || !it->second.gp)
-          throw std::logic_error("profiler: companion kind " + blocks[b].key + " not profiled before " + plan.key);
-        m.derived -= it->second.predict(blocks[b].features).mean;
-      }
-      kind.points.push_back(m);
-      done.insert(f);
-    };
-
-    // Start at the corners of the range (the paper's bounds).
-    std::vector<std::vector<int64_t>> starts;
-    if (dims == 1) {
-      starts = {{plan.lower[0]}, {plan.upper[0]}};
-    } else {
-      starts = {{plan.lower[0], plan.lower[1]}, {plan.upper[0], plan.upper[1]},
-                {plan.lower[0], plan.upper[1]}, {plan.upper[0], plan.lower[1]}};
-    }
-    for (const auto& s : starts)
-      if (!done.count(s)) measure_at(s);
-    if (!options.guided) {
-      // Evenly spaced points over the range, as many as guided profiling may use.
-      const size_t per_dim = dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
-      std::vector<std::vector<double>> axes(dims);
-      for (size_t d = 0; d < dims; ++d)
-        for (size_t i = 0; i < per_dim; ++i)
-          axes[d].push_back(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) / std::max<size_t>(1, per_dim - 1));
-      std::vector<std::vector<int64_t>> grid_points;
-      if (dims == 1) {
-        for (double v : axes[0]) grid_points.push_back({std::llround(v)});
-      } else {
-        for (double a : axes[0])
-          for (double b : axes[1]) grid_points.push_back({std::llround(a), std::llround(b)});
-      }
-      for (const auto& g : grid_points)
-        if (!done.count(g) && kind.points.size() < max_points) measure_at(g);
-      refit_kind(kind, options.gp);
-      kind.stop_reason = "uniform grid";
-      kind.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
-      profile.kinds[kind.key] = std::move(kind);
-      continue;
-    }
-
-    gp::IntegerGrid grid;
-    grid.lower = plan.lower;
-    grid.upper = plan.upper;
-    grid.step.assign(dims, 1);
-    // Large ranges: a coarser grid keeps acquisition cheap without losing much.
-    while (grid.size() > 20000)
-      for (auto& s : grid.step) s *= 2;
-
-    kind.stop_reason = "max_points";
-    while (true) {
-      refit_kind(kind, options.gp);
-      // The paper's rule compares the std with the profiled data; we use the
-      // layer's own (derived) energies, not the whole variant's, so that a
-      // cheap layer inside a costly variant is still sampled enough.
-      double mean_measured = 0.0;
-      for (const auto& p : kind.points) mean_measured += std::fabs(p.derived);
-      mean_measured /= kind.points.size();
-      Eigen::MatrixXd exclude(kind.points.size(), dims);
-      for (size_t i = 0; i < kind.points.size(); ++i)
-        for (size_t d = 0; d < dims; ++d) exclude(i, d) = kind.points[i].features[d];
-      const auto best = gp::max_variance_candidate(*kind.gp, grid, exclude);
-      const double rel_std = best ? best->std() / std::max(1e-30, std::fabs(mean_measured)) : 0.0;
-      progress.update(ki, plans.size(), plan.key, kind.points.size(), max_points, rel_std, options.std_fraction,
-                      elapsed());
-      if (!best) {
-        kind.stop_reason = "every channel count measured";
-        break;
-      }
-      if (rel_std < options.std_fraction && kind.points.size() >= min_points) {
-        kind.stop_reason = "max std below " + std::to_string(options.std_fraction) + " of the mean measured value";
-        break;
-      }
-      if (kind.points.size() >= max_points) {
-        kind.stop_reason = "reached max_points";
-        break;
-      }
-      if (options.time_budget_s > 0 && elapsed() > options.time_budget_s) {
-        kind.stop_reason = "time budget spent";
-        break;
-      }
-      std::vector<int64_t> next(dims);
-      for (size_t d = 0; d < dims; ++d) next[d] = static_cast<int64_t>(std::llround(best->x(d)));
-      if (done.count(next)) break;
-      measure_at(next);
-    }
-    kind.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
-    profile.kinds[kind.key] = std::move(kind);
+    if (ki > 0) run.track_drift(false);
+    run.profile_kind(plans[ki], ki, plans.size());
   }
-  progress.done();
+  if (options.anchors > 0) {
+    run.track_drift(false);
+    run.measure_anchors(architectures);
+  }
+  run.finish();
+  DeviceProfile& profile = result.profile;
   profile.flops = fit_flops_baseline(profile);
-  profile.profile_seconds = elapsed();
+  profile.profile_seconds = run.elapsed();
   result.message = "profiled " + std::to_string(profile.kinds.size()) + " layer kinds: " +
                    std::to_string(result.measured) + " variants measured, " + std::to_string(result.reused) +
-                   " reused from the journal";
+                   " reused from the journal; " + std::to_string(profile.anchors.size()) + " anchor networks";
   return result;
 }
 

@@ -2,9 +2,12 @@
 // an optional measurement beside it and the FLOPs baseline for comparison.
 #include <cmath>
 #include <iomanip>
+#include <memory>
+#include <optional>
 #include <iostream>
 
 #include "thor/cli.hpp"
+#include "thor/recipe.hpp"
 #include "thor/estimator.hpp"
 #include "thor/protocol.hpp"
 #include "thor/train.hpp"
@@ -14,6 +17,7 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
   return thor::cli::run("estimate", [&]() -> int {
     po::options_description opts("Options");
+    std::string data_name;
     std::string profile_path, arch_path, meter_name = "auto", baseline, torchscript, input_shape;
     int64_t iterations = 1, batch_size = 32;
     thor::MeasureOptions mo;
@@ -25,8 +29,9 @@ int main(int argc, char** argv) {
       ("input-shape", po::value(&input_shape), "with --torchscript: C,H,W or F")
       ("batch-size", po::value(&batch_size)->default_value(batch_size), "with --torchscript: batch size")
       ("iterations", po::value(&iterations)->default_value(iterations), "training iterations for the total")
-      ("measure", "also measure the architecture with the protocol and show the errors")
-      ("measure-iterations", po::value(&mo.iterations)->default_value(mo.iterations), "with --measure: iterations per repeat")
+      ("measure", "also measure the architecture with the profile's protocol (after checking the host's drift) and show the errors")
+      ("data", po::value(&data_name), "with --measure: feed this data set (fashion-mnist, mnist); default: what the profile was made on")
+      ("no-drift", "with --measure: do not re-measure the reference workload")
       ("meter", po::value(&meter_name)->default_value(meter_name), "with --measure: the meter")
       ("static-watts", po::value(&meter_opts.static_watts)->default_value(meter_opts.static_watts), "cpu-model: static watts")
       ("core-watts", po::value(&meter_opts.core_watts)->default_value(meter_opts.core_watts), "cpu-model: watts per busy core")
@@ -63,13 +68,46 @@ int main(int argc, char** argv) {
     }
     thor::EstimatorOptions eo;
     eo.flops_fallback = vm.count("flops-fallback") > 0;
-    const thor::Estimator estimator(thor::DeviceProfile::load(profile_path), eo);
+    thor::DeviceProfile profile = thor::DeviceProfile::load(profile_path);
+    std::unique_ptr<thor::EnergyMeter> meter;
+    thor::Dataset data;
+    thor::TrainFeed feed;
+    std::optional<thor::DriftCheck> drift;
+    if (vm.count("measure")) {
+      // Measure like the profile did: its protocol, data and optimizer.
+      mo = thor::profile_protocol(profile.settings);
+      feed.train.optimizer = profile.settings.optimizer;
+      feed.train.lr = profile.settings.lr;
+      feed.train.momentum = profile.settings.momentum;
+      feed.train.weight_decay = profile.settings.weight_decay;
+      if (data_name.empty() && profile.settings.data != thor::kStandIn) {
+        const auto slash = profile.settings.data.find('/');
+        data_name = profile.settings.data.substr(0, slash);
+      }
+      if (!data_name.empty()) {
+        thor::DataSpec spec;
+        spec.dataset = data_name;
+        data = thor::load_recipe_data(spec).first;
+        feed.data = &data;
+      }
+      meter = thor::make_meter(meter_name, meter_opts);
+      const auto now = thor::ProfileSettings::current(*meter, meter_opts, mo, feed, arch.input);
+      for (const auto& d : profile.settings.differences(now))
+        std::cerr << "estimate: warning: profile made under other settings: " << d << "\n";
+      if (!vm.count("no-drift") && profile.reference.measured()) {
+        drift = thor::check_drift(profile, *meter, mo);
+        drift->apply(eo);
+      }
+    }
+    const thor::Estimator estimator(std::move(profile), eo);
     const thor::EstimateResult r = estimator.estimate(arch);
 
     nlohmann::json j;
     j["architecture"] = arch.summary();
     j["joules_per_iteration"] = r.joules_per_iteration;
     j["std"] = r.std;
+    j["model_std"] = r.model_std;
+    j["basis"] = r.basis;
     j["iterations"] = iterations;
     j["joules_total"] = r.total(iterations);
     j["kind"] = thor::to_string(estimator.profile().settings.kind);
@@ -82,17 +120,17 @@ int main(int argc, char** argv) {
                              {"fallback", l.fallback}});
     if (!r.message.empty()) j["message"] = r.message;
 
+    if (drift) {
+      j["drift_ratio"] = drift->ratio;
+      j["drift_relative_std"] = drift->relative_std;
+      j["drift_applied"] = drift->significant;
+    }
     if (vm.count("measure")) {
-      auto meter = thor::make_meter(meter_name, meter_opts);
-      const auto now = thor::ProfileSettings::current(*meter, meter_opts, estimator.profile().settings.threads,
-                                                      mo.flush_denormal, mo.iterations, mo.repeats, mo.warmup,
-                                                      mo.device);
-      for (const auto& d : estimator.profile().settings.differences(now))
-        std::cerr << "estimate: warning: profile made under other settings: " << d << "\n";
-      mo.threads = estimator.profile().settings.threads;
-      const thor::Measurement m = thor::measure_training(arch, *meter, mo);
+      const thor::Measurement m = thor::measure_training(arch, *meter, mo, feed);
       j["measured_joules_per_iteration"] = m.joules_per_iteration;
       j["measured_cv"] = m.cv;
+      j["measured_std_of_median"] = std::sqrt(m.median_variance());
+      j["measured_feed"] = m.feed;
       j["measured_kind"] = thor::to_string(m.kind);
       j["error_gp"] = (r.joules_per_iteration - m.joules_per_iteration) / m.joules_per_iteration;
       j["error_flops"] = (r.flops_joules - m.joules_per_iteration) / m.joules_per_iteration;
@@ -106,6 +144,7 @@ int main(int argc, char** argv) {
               << j["kind"].get<std::string>() << " profile)\n";
     if (!baseline.empty() || vm.count("measure"))
       std::cout << "FLOPs baseline: " << r.flops_joules << " J/iter (" << r.flops << " FLOPs/iter)\n";
+    if (drift) std::cout << drift->message << "\n";
     if (vm.count("measure")) {
       std::cout << "measured: " << j["measured_joules_per_iteration"].get<double>() << " J/iter (cv "
                 << 100 * j["measured_cv"].get<double>() << "%)\n"

@@ -15,17 +15,19 @@ int main(int argc, char** argv) {
   return thor::cli::run("profile", [&]() -> int {
     po::options_description opts("Options");
     std::vector<std::string> arch_paths;
-    std::string recipe_path, out, meter_name, journal;
+    std::string recipe_path, out, meter_name, journal, data_name;
     thor::ProfilerOptions po_;
     thor::MeterOptions mo;
     opts.add_options()
       ("arch", po::value(&arch_paths)->multitoken(), "architecture YAML (repeatable)")
-      ("recipe", po::value(&recipe_path), "take model, meter and profile settings from a recipe")
+      ("recipe", po::value(&recipe_path), "take model, data, optimizer, meter and profile settings from a recipe")
+      ("data", po::value(&data_name), "train variants on this data set (fashion-mnist, mnist) instead of the stand-in")
+      ("anchors", po::value<int>(), "whole networks measured to check additivity (default 4)")
       ("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)")
       ("meter", po::value(&meter_name), "auto, rapl, nvml, jetson, battery, cpu-model (default auto)")
-      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 1.5x)")
-      ("std-fraction", po::value<double>(), "stop a kind when its max std < this x mean measured value")
-      ("batches", po::value<int64_t>(), "measured training iterations per repeat")
+      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 2x)")
+      ("std-fraction", po::value<double>(), "stop a kind when its max relative std < this (and its LOO error is low)")
+      ("batches", po::value<int64_t>(), "measured training iterations per repeat (at least; windows last >= 0.3 s)")
       ("repeats", po::value<int>(), "fresh instances measured per point")
       ("threads", po::value<int>(), "LibTorch intra-op threads during measurement")
       ("time-budget", po::value<double>(), "seconds; past it, remaining kinds keep only their bounds")
@@ -40,14 +42,14 @@ int main(int argc, char** argv) {
                           opts, vm))
       return 0;
     std::vector<thor::Architecture> archs;
-    // Defaults suited to profiling: short windows, a few fresh instances.
-    po_.measure.iterations = 30;
-    po_.measure.repeats = 3;
-    po_.measure.warmup = 3;
+    // The protocol's defaults, the same as `measure` and `estimate --measure`
+    // use, so that profiles and measurements compare like with like.
+    thor::Dataset data;
     if (!recipe_path.empty()) {
       const thor::Recipe recipe = thor::load_recipe(recipe_path);
       archs.push_back(recipe.model);
       po_ = thor::profiler_options(recipe);
+      if (data_name.empty()) data = thor::load_recipe_data(recipe.data).first;
       mo = recipe.meter_options;
       if (meter_name.empty()) meter_name = recipe.meter;
       if (out.empty()) out = recipe.profile_path();
@@ -61,6 +63,13 @@ int main(int argc, char** argv) {
     if (vm.count("repeats")) po_.measure.repeats = vm["repeats"].as<int>();
     if (vm.count("threads")) po_.measure.threads = vm["threads"].as<int>();
     if (vm.count("time-budget")) po_.time_budget_s = vm["time-budget"].as<double>();
+    if (vm.count("anchors")) po_.anchors = vm["anchors"].as<int>();
+    if (!data_name.empty()) {
+      thor::DataSpec spec;
+      spec.dataset = data_name;
+      data = thor::load_recipe_data(spec).first;
+    }
+    if (data.size() > 0) po_.feed.data = &data;
     if (vm.count("quiet")) po_.progress = false;
     if (out.empty()) out = std::filesystem::path(arch_paths.front()).stem().string() + ".profile.json";
     po_.journal_path = journal.empty() ? out + ".journal" : journal;
@@ -80,6 +89,15 @@ int main(int argc, char** argv) {
     for (const auto& [key, kind] : profile.kinds)
       std::cout << "  " << std::left << std::setw(64) << key << std::right << std::setw(4) << kind.points.size()
                 << " points  " << kind.stop_reason << "\n";
+    std::cout << "  data: " << profile.settings.data << "\n";
+    if (profile.additivity.anchors > 0)
+      std::cout << "  additivity over " << profile.additivity.anchors << " whole networks: scale "
+                << std::setprecision(4) << profile.additivity.scale << ", relative std "
+                << 100 * profile.additivity.relative_std << "%\n";
+    if (profile.reference.measured())
+      std::cout << "  host drift during profiling (reference workload): " << std::showpos
+                << 100 * (profile.reference.end_joules_per_iteration / profile.reference.joules_per_iteration - 1)
+                << std::noshowpos << "%\n";
     std::cout << "wrote " << out << "\n";
     return 0;
   });

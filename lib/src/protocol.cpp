@@ -78,12 +78,53 @@ std::vector<size_t> mad_inliers(const std::vector<double>& v, double k) {
   return keep;
 }
 
-Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& o) {
+double Measurement::median_variance() const {
+  const size_t n = repeat_joules.size() - static_cast<size_t>(std::max(0, rejected));
+  if (n == 0) return 0.0;
+  const double s = 1.2533 * std;
+  return s * s / static_cast<double>(n);
+}
+
+void RunOptions::validate() const {
+  if (iterations < 1) throw InputError("run.iterations = " + std::to_string(iterations) + ": expected >= 1");
+  if (windows < 1 || windows > iterations)
+    throw InputError("run.windows = " + std::to_string(windows) + ": expected 1..iterations");
+  if (threads < 1 || threads > 1024) throw InputError("run.threads = " + std::to_string(threads) + ": expected 1..1024");
+}
+
+namespace {
+
+// Restores LibTorch's thread count when a measurement ends, also by exception.
+class ThreadPin {
+ public:
+  explicit ThreadPin(int threads) : saved_(torch_threads()) { set_torch_threads(threads); }
+  ~ThreadPin() { set_torch_threads(saved_); }
+  ThreadPin(const ThreadPin&) = delete;
+  ThreadPin& operator=(const ThreadPin&) = delete;
+
+ private:
+  int saved_;
+};
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Iterations one window needs to last min_window_seconds at `pace` s/iter.
+int64_t window_iterations(const MeasureOptions& o, double pace) {
+  if (!(pace > 0.0) || o.min_window_seconds <= 0.0) return o.iterations;
+  const double need = std::ceil(o.min_window_seconds / pace);
+  return std::max<int64_t>(o.iterations, static_cast<int64_t>(std::min(need, 1e7)));
+}
+
+}  // namespace
+
+Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& o,
+                             const TrainFeed& feed) {
   o.validate();
   arch.validate();
   if (o.pin_allocator) pin_allocator();
-  const int saved_threads = torch_threads();
-  set_torch_threads(o.threads);
+  const ThreadPin pin(o.threads);
   set_flush_denormal(o.flush_denormal);
 
   Measurement m;
@@ -91,43 +132,46 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   m.kind = meter.kind();
   m.threads = o.threads;
   m.flush_denormal = o.flush_denormal;
-  m.iterations = o.iterations;
+  m.feed = feed_name(feed, arch.input);
   double foreign_sum = 0.0;
   int foreign_n = 0;
-  try {
-    for (int r = 0; r < o.repeats; ++r) {
-      TrainingSession session(arch, o.seed + static_cast<uint64_t>(r), o.device);
-      session.run(o.warmup);
-      for (int attempt = 0;; ++attempt) {
-        meter.set_workload(Workload{&arch, o.iterations});
-        const double busy0 = machine_busy_seconds(), own0 = process_cpu_seconds();
-        meter.start();
-        session.run(o.iterations);
-        const EnergyReading reading = meter.stop();
-        const double busy1 = machine_busy_seconds(), own1 = process_cpu_seconds();
-        // Cores other processes kept busy during the window: on a shared
-        // machine they slow this one down (and, in VMs, inflate its CPU time).
-        const double foreign = (busy0 < 0 || reading.seconds <= 0)
-                                   ? -1.0
-                                   : std::max(0.0, (busy1 - busy0) - (own1 - own0)) / reading.seconds;
-        if (foreign > o.busy_cores && attempt < o.busy_retries) {
-          ++m.retried;
-          continue;
-        }
-        if (foreign >= 0) {
-          foreign_sum += foreign;
-          ++foreign_n;
-        }
-        m.repeat_joules.push_back(reading.joules / static_cast<double>(o.iterations));
-        m.repeat_seconds.push_back(reading.seconds / static_cast<double>(o.iterations));
-        break;
+  int64_t iterations = 0;  // fixed by the first repeat's pace, kept for all
+  for (int r = 0; r < o.repeats; ++r) {
+    TrainFeed f = feed;
+    f.train.seed = feed.train.seed + static_cast<uint64_t>(r) + o.seed - 1;
+    TrainingSession session(arch, o.seed + static_cast<uint64_t>(r), f, o.device);
+    const int64_t first = o.warmup / 2;
+    session.run(first);
+    const double t0 = wall_now();
+    session.run(o.warmup - first);
+    const double pace = (wall_now() - t0) / static_cast<double>(std::max<int64_t>(1, o.warmup - first));
+    if (iterations == 0) iterations = o.warmup - first > 0 ? window_iterations(o, pace) : o.iterations;
+    for (int attempt = 0;; ++attempt) {
+      meter.set_workload(Workload{&arch, iterations, &session.stats()});
+      const double busy0 = machine_busy_seconds(), own0 = process_cpu_seconds();
+      meter.start();
+      session.run(iterations);
+      const EnergyReading reading = meter.stop();
+      const double busy1 = machine_busy_seconds(), own1 = process_cpu_seconds();
+      // Cores other processes kept busy during the window: on a shared
+      // machine they slow this one down (and, in VMs, inflate its CPU time).
+      const double foreign = (busy0 < 0 || reading.seconds <= 0)
+                                 ? -1.0
+                                 : std::max(0.0, (busy1 - busy0) - (own1 - own0)) / reading.seconds;
+      if (foreign > o.busy_cores && attempt < o.busy_retries) {
+        ++m.retried;
+        continue;
       }
+      if (foreign >= 0) {
+        foreign_sum += foreign;
+        ++foreign_n;
+      }
+      m.repeat_joules.push_back(reading.joules / static_cast<double>(iterations));
+      m.repeat_seconds.push_back(reading.seconds / static_cast<double>(iterations));
+      break;
     }
-  } catch (...) {
-    set_torch_threads(saved_threads);
-    throw;
   }
-  set_torch_threads(saved_threads);
+  m.iterations = iterations;
 
   const auto keep = mad_inliers(m.repeat_joules, o.outlier_k);
   m.rejected = static_cast<int>(m.repeat_joules.size() - keep.size());
@@ -145,6 +189,60 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   m.cv = mean > 0 ? m.std / mean : 0.0;
   m.foreign_load = foreign_n ? foreign_sum / foreign_n : -1.0;
   return m;
+}
+
+RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, const TrainOptions& train,
+                                EnergyMeter& meter, const RunOptions& run, const Dataset* eval) {
+  run.validate();
+  train.validate();
+  pin_allocator();
+  const ThreadPin pin(run.threads);
+  set_flush_denormal(run.flush_denormal);
+  Model model(arch, run.seed, run.device);
+  TrainOptions t = train;
+  t.iterations = run.iterations;
+  t.seed = run.seed;
+  t.record_every = std::max<int64_t>(1, run.iterations / run.windows);
+
+  RunMeasurement r;
+  r.meter = meter.name();
+  r.kind = meter.kind();
+  r.feed = data.name;
+  r.iterations = run.iterations;
+  int64_t last = 0;
+  auto open = [&] {
+    meter.set_workload(Workload{&arch, std::min(t.record_every, run.iterations - last), &model.feed_stats()});
+    meter.start();
+  };
+  open();
+  model.train(data, t, eval, [&](const CurvePoint& p) {
+    const EnergyReading w = meter.stop();
+    r.joules += w.joules;
+    r.seconds += w.seconds;
+    r.window_joules_per_iteration.push_back(w.joules / static_cast<double>(p.iteration - last));
+    r.final_accuracy = p.accuracy;
+    last = p.iteration;
+    if (last < run.iterations) open();
+  });
+  r.joules_per_iteration = r.joules / static_cast<double>(run.iterations);
+  const auto& w = r.window_joules_per_iteration;
+  const size_t fifth = std::max<size_t>(1, w.size() / 5);
+  r.early = std::accumulate(w.begin(), w.begin() + fifth, 0.0) / fifth;
+  r.late = std::accumulate(w.end() - fifth, w.end(), 0.0) / fifth;
+  return r;
+}
+
+Architecture reference_architecture() {
+  Architecture a;
+  a.input = {1, 28, 28};
+  a.batch_size = 32;
+  a.layers = {Layer::conv(8, 5), Layer::simple(LayerType::relu), Layer::pool(LayerType::maxpool, 2),
+              Layer::simple(LayerType::flatten), Layer::linear(10)};
+  return a;
+}
+
+Measurement measure_reference(EnergyMeter& meter, const MeasureOptions& options) {
+  return measure_training(reference_architecture(), meter, options);
 }
 
 // ---------------------------------------------------------------- sim meter
@@ -170,12 +268,15 @@ namespace {
 
 class SimMeter final : public EnergyMeter {
  public:
-  explicit SimMeter(const MeterOptions& o) : noise_(o.sim_noise), rng_(o.sim_seed) {}
+  explicit SimMeter(const MeterOptions& o) : noise_(o.sim_noise), data_weight_(o.sim_data_weight), rng_(o.sim_seed) {}
   std::string name() const override { return "sim"; }
   EnergyKind kind() const override { return EnergyKind::simulated; }
   std::string describe() const override { return "sim (synthetic device for algorithm tests)"; }
   void set_workload(const Workload& w) override { workload_ = w; }
-  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  void start() override {
+    t0_ = std::chrono::steady_clock::now();
+    if (workload_.feed) feed0_ = *workload_.feed;
+  }
   EnergyReading stop() override {
     EnergyReading r;
     r.kind = EnergyKind::simulated;
@@ -183,13 +284,21 @@ class SimMeter final : public EnergyMeter {
     if (!workload_.architecture) return r;
     double factor = 1.0;
     if (noise_ > 0) factor += noise_ * std::normal_distribution<double>(0.0, 1.0)(rng_);
+    if (data_weight_ != 0.0 && workload_.feed) {
+      // The data fed in this window: what a data-dependent device would see.
+      const double batches = static_cast<double>(workload_.feed->batches - feed0_.batches);
+      if (batches > 0)
+        factor *= 1.0 + data_weight_ * ((workload_.feed->input_mean_sum - feed0_.input_mean_sum) / batches - 0.5);
+    }
     r.joules = sim_joules_per_iteration(*workload_.architecture) * workload_.iterations * factor;
     return r;
   }
 
  private:
   double noise_;
+  double data_weight_;
   std::mt19937_64 rng_;
+  FeedStats feed0_;
   Workload workload_;
   std::chrono::steady_clock::time_point t0_;
 };

@@ -201,32 +201,118 @@ std::pair<double, double> evaluate(Model::Impl& impl, const Dataset& data, int64
 
 }  // namespace
 
-TrainResult Model::train(const Dataset& data, const TrainOptions& options, const Dataset* eval) {
+// ------------------------------------------------------- the training step
+
+std::string feed_name(const TrainFeed& feed, const std::vector<int64_t>& input) {
+  if (feed.data && feed.data->sample_shape == input && feed.data->size() > 0) return feed.data->name;
+  return kStandIn;
+}
+
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Sequential& net, const TrainOptions& o) {
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(net->parameters(),
+                                                torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::SGD>(
+      net->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+}
+
+// The one training step of thor: the real run (Model::train), the protocol
+// and every profiling variant go through StepLoop::step(), fed the same way.
+class StepLoop {
+ public:
+  StepLoop(Model::Impl& model, const TrainFeed& feed)
+      : model_(model), opt_(make_optimizer(model.net, feed.train)), rng_(feed.train.seed) {
+    const Architecture& arch = model.arch;
+    const int64_t B = arch.batch_size;
+    std::vector<int64_t> shape{B};
+    shape.insert(shape.end(), arch.input.begin(), arch.input.end());
+    name_ = feed_name(feed, arch.input);
+    if (name_ != kStandIn) {
+      data_ = feed.data;
+      order_.resize(static_cast<size_t>(data_->size()));
+      std::iota(order_.begin(), order_.end(), 0);
+      std::shuffle(order_.begin(), order_.end(), rng_);
+      x_ = torch::empty(shape, torch::kFloat32);
+      y_ = torch::empty({B}, torch::kInt64);
+    } else {
+      // A pool of batches, made before any window opens, so that the step
+      // costs no random-number generation.
+      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(feed.train.seed ^ 0x9e3779b97f4a7c15ULL);
+      for (int i = 0; i < 8; ++i) {
+        pool_x_.push_back(torch::rand(shape, gen).to(model.device));
+        pool_y_.push_back(torch::randint(arch.num_outputs(), {B}, gen, torch::kInt64).to(model.device));
+      }
+    }
+    model.net->train();
+  }
+
+  const std::string& name() const { return name_; }
+
+  /// One optimizer step on the next batch; returns its loss.
+  double step() {
+    torch::Tensor x, y;
+    if (data_) {
+      fill_next_batch();
+      x = x_.to(model_.device);
+      y = y_.to(model_.device);
+    } else {
+      x = pool_x_[pool_next_];
+      y = pool_y_[pool_next_];
+      pool_next_ = (pool_next_ + 1) % pool_x_.size();
+    }
+    model_.stats.batches += 1;
+    model_.stats.input_mean_sum += data_ ? batch_mean_ : 0.5;
+    opt_->zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model_.net->forward(x), y);
+    loss.backward();
+    opt_->step();
+    return loss.item<double>();  // also waits for queued GPU work
+  }
+
+ private:
+  void fill_next_batch() {
+    const int64_t B = model_.arch.batch_size, numel = data_->sample_numel();
+    float* xp = x_.data_ptr<float>();
+    int64_t* yp = y_.data_ptr<int64_t>();
+    double sum = 0.0;
+    for (int64_t b = 0; b < B; ++b) {
+      if (cursor_ == order_.size()) {
+        std::shuffle(order_.begin(), order_.end(), rng_);
+        cursor_ = 0;
+      }
+      const int64_t idx = order_[cursor_++];
+      const float* src = data_->data.data() + idx * numel;
+      std::copy_n(src, numel, xp + b * numel);
+      sum += src[0] + src[numel / 2];  // a cheap intensity probe, not a full mean
+      yp[b] = data_->labels[static_cast<size_t>(idx)];
+    }
+    batch_mean_ = sum / (2.0 * static_cast<double>(B));
+  }
+
+  Model::Impl& model_;
+  std::unique_ptr<torch::optim::Optimizer> opt_;
+  std::mt19937_64 rng_;
+  std::string name_;
+  const Dataset* data_ = nullptr;
+  std::vector<int64_t> order_;
+  size_t cursor_ = 0;
+  torch::Tensor x_, y_;
+  double batch_mean_ = 0.0;
+  std::vector<torch::Tensor> pool_x_, pool_y_;
+  size_t pool_next_ = 0;
+};
+
+}  // namespace
+
+const FeedStats& Model::feed_stats() const { return impl_->stats; }
+
+TrainResult Model::train(const Dataset& data, const TrainOptions& options, const Dataset* eval,
+                         const std::function<void(const CurvePoint&)>& on_record) {
   options.validate();
   check_compatible(impl_->arch, data);
-  auto& net = impl_->net;
-  net->train();
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (options.optimizer == "adam")
-    opt = std::make_unique<torch::optim::Adam>(
-        net->parameters(), torch::optim::AdamOptions(options.lr).weight_decay(options.weight_decay));
-  else
-    opt = std::make_unique<torch::optim::SGD>(
-        net->parameters(),
-        torch::optim::SGDOptions(options.lr).momentum(options.momentum).weight_decay(options.weight_decay));
-
-  const int64_t B = impl_->arch.batch_size;
-  const int64_t numel = data.sample_numel();
-  std::mt19937_64 rng(options.seed);
-  std::vector<int64_t> order(static_cast<size_t>(data.size()));
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), rng);
-  size_t cursor = 0;
-
-  std::vector<int64_t> shape{B};
-  shape.insert(shape.end(), data.sample_shape.begin(), data.sample_shape.end());
-  auto xb = torch::empty(shape, torch::kFloat32);
-  auto yb = torch::empty({B}, torch::kInt64);
+  StepLoop loop(*impl_, TrainFeed{&data, options});
 
   TrainResult result;
   const auto t0 = std::chrono::steady_clock::now();
@@ -234,23 +320,7 @@ TrainResult Model::train(const Dataset& data, const TrainOptions& options, const
   int64_t window_n = 0, tail_n = 0;
   const int64_t tail_start = options.iterations - std::max<int64_t>(1, options.iterations / 10);
   for (int64_t it = 0; it < options.iterations; ++it) {
-    float* xp = xb.data_ptr<float>();
-    int64_t* yp = yb.data_ptr<int64_t>();
-    for (int64_t b = 0; b < B; ++b) {
-      if (cursor == order.size()) {
-        std::shuffle(order.begin(), order.end(), rng);
-        cursor = 0;
-      }
-      const int64_t idx = order[cursor++];
-      std::copy_n(data.data.data() + idx * numel, numel, xp + b * numel);
-      yp[b] = data.labels[static_cast<size_t>(idx)];
-    }
-    opt->zero_grad();
-    auto out = net->forward(xb.to(impl_->device));
-    auto loss = torch::nn::functional::cross_entropy(out, yb.to(impl_->device));
-    loss.backward();
-    opt->step();
-    const double l = loss.item<double>();
+    const double l = loop.step();
     window_loss += l;
     ++window_n;
     if (it >= tail_start) {
@@ -263,6 +333,7 @@ TrainResult Model::train(const Dataset& data, const TrainOptions& options, const
       p.loss = window_loss / window_n;
       p.accuracy = eval ? evaluate(*impl_, *eval, options.eval_samples).second : -1.0;
       result.curve.push_back(p);
+      if (on_record) on_record(p);
       window_loss = 0.0;
       window_n = 0;
     }
@@ -500,35 +571,24 @@ double torchscript_accuracy(const std::string& path, const Dataset& data, int64_
 
 struct TrainingSession::Impl {
   std::unique_ptr<Model::Impl> model;
-  std::unique_ptr<torch::optim::SGD> opt;
-  torch::Tensor x, y;
+  std::unique_ptr<StepLoop> loop;
 };
 
-TrainingSession::TrainingSession(const Architecture& arch, uint64_t seed, const std::string& device)
+TrainingSession::TrainingSession(const Architecture& arch, uint64_t seed, const TrainFeed& feed,
+                                 const std::string& device)
     : impl_(std::make_unique<Impl>()) {
+  feed.train.validate();
   impl_->model = build_model_impl(arch, seed, to_device(device));
-  impl_->model->net->train();
-  impl_->opt = std::make_unique<torch::optim::SGD>(impl_->model->net->parameters(),
-                                                   torch::optim::SGDOptions(0.01).momentum(0.9));
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL);
-  std::vector<int64_t> shape{arch.batch_size};
-  shape.insert(shape.end(), arch.input.begin(), arch.input.end());
-  impl_->x = torch::rand(shape, gen).to(impl_->model->device);
-  impl_->y = torch::randint(arch.num_outputs(), {arch.batch_size}, gen, torch::kInt64).to(impl_->model->device);
+  impl_->loop = std::make_unique<StepLoop>(*impl_->model, feed);
 }
 
 TrainingSession::~TrainingSession() = default;
 
 void TrainingSession::run(int64_t iterations) {
-  auto& net = impl_->model->net;
-  for (int64_t i = 0; i < iterations; ++i) {
-    impl_->opt->zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(net->forward(impl_->x), impl_->y);
-    loss.backward();
-    impl_->opt->step();
-  }
-  // Wait for queued GPU work so the meter window covers it.
-  if (impl_->model->device.is_cuda()) (void)net->parameters()[0].sum().item<float>();
+  for (int64_t i = 0; i < iterations; ++i) impl_->loop->step();
 }
+
+const std::string& TrainingSession::feed() const { return impl_->loop->name(); }
+const FeedStats& TrainingSession::stats() const { return impl_->model->stats; }
 
 }  // namespace thor

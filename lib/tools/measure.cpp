@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "thor/cli.hpp"
 #include "thor/meter.hpp"
 #include "thor/protocol.hpp"
+#include "thor/recipe.hpp"
 #include "thor/train.hpp"
 
 namespace po = boost::program_options;
@@ -62,10 +64,18 @@ int main(int argc, char** argv) {
     po::options_description opts("Options");
     thor::MeasureOptions mo;
     thor::MeterOptions meter_opts;
-    std::string arch_path, meter_name = "auto";
+    thor::TrainFeed feed;
+    thor::Dataset data;
+    std::string arch_path, meter_name = "auto", data_name;
     opts.add_options()
       ("arch", po::value(&arch_path), "architecture YAML to train and measure")
-      ("iterations", po::value(&mo.iterations)->default_value(mo.iterations), "measured iterations per repeat")
+      ("iterations", po::value(&mo.iterations)->default_value(mo.iterations), "measured iterations per repeat (at least)")
+      ("min-window", po::value(&mo.min_window_seconds)->default_value(mo.min_window_seconds), "seconds a window lasts at least")
+      ("data", po::value(&data_name), "train on this data set (fashion-mnist, mnist) instead of the stand-in")
+      ("optimizer", po::value(&feed.train.optimizer)->default_value(feed.train.optimizer), "sgd or adam")
+      ("lr", po::value(&feed.train.lr)->default_value(feed.train.lr), "learning rate")
+      ("momentum", po::value(&feed.train.momentum)->default_value(feed.train.momentum), "sgd momentum")
+      ("weight-decay", po::value(&feed.train.weight_decay)->default_value(feed.train.weight_decay), "weight decay")
       ("repeats", po::value(&mo.repeats)->default_value(mo.repeats), "fresh model instances measured")
       ("warmup", po::value(&mo.warmup)->default_value(mo.warmup), "warm-up iterations before each window")
       ("threads", po::value(&mo.threads)->default_value(mo.threads), "LibTorch intra-op threads (pinned)")
@@ -93,7 +103,13 @@ int main(int argc, char** argv) {
 
     const thor::Architecture arch = thor::load_architecture(arch_path);
     thor::check_device(mo.device);
-    const thor::Measurement m = thor::measure_training(arch, *meter, mo);
+    if (!data_name.empty()) {
+      thor::DataSpec spec;
+      spec.dataset = data_name;
+      data = thor::load_recipe_data(spec).first;
+      feed.data = &data;
+    }
+    const thor::Measurement m = thor::measure_training(arch, *meter, mo, feed);
     if (json) {
       nlohmann::json j{{"architecture", arch_path},
                        {"joules_per_iteration", m.joules_per_iteration},
@@ -105,6 +121,8 @@ int main(int argc, char** argv) {
                        {"repeat_joules_per_iteration", m.repeat_joules},
                        {"repeat_seconds_per_iteration", m.repeat_seconds},
                        {"iterations", m.iterations},
+                       {"std_of_median", std::sqrt(m.median_variance())},
+                       {"feed", m.feed},
                        {"threads", m.threads},
                        {"flush_denormal", m.flush_denormal},
                        {"kind", thor::to_string(m.kind)},
@@ -118,7 +136,8 @@ int main(int argc, char** argv) {
                 << std::setprecision(4) << "  " << m.joules_per_iteration << " J/iter  "
                 << m.seconds_per_iteration * 1e3 << " ms/iter  cv " << m.cv * 100 << "%  ("
                 << m.repeat_joules.size() << " repeats, " << m.rejected << " rejected, " << m.threads
-                << " thread(s), " << thor::to_string(m.kind) << " by " << meter->describe() << ")\n";
+                << " thread(s), " << thor::to_string(m.kind) << " by " << meter->describe() << ")\n"
+                << "  fed: " << m.feed << "\n";
       if (m.foreign_load > mo.busy_cores)
         std::cout << "  warning: other processes kept " << m.foreign_load
                   << " cores busy during the measurement; figures may be inflated\n";

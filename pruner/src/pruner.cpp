@@ -148,7 +148,8 @@ bool profile_covers(const DeviceProfile& profile, const Architecture& arch, std:
 // meaningful. Per architecture: the median of the rounds the k·MAD rule
 // keeps, as measure_training does over its repeats.
 std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs,
-                                             EnergyMeter& meter, const MeasureOptions& options) {
+                                             EnergyMeter& meter, const MeasureOptions& options,
+                                             const TrainFeed& feed) {
   MeasureOptions one = options;
   one.repeats = 1;
   std::vector<Measurement> rounds_of(archs.size());
@@ -156,7 +157,7 @@ std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& ar
   for (int r = 0; r < options.repeats; ++r) {
     one.seed = options.seed + static_cast<uint64_t>(r);
     for (size_t a = 0; a < archs.size(); ++a) {
-      const Measurement m = measure_training(archs[a], meter, one);
+      const Measurement m = measure_training(archs[a], meter, one, feed);
       Measurement& acc = out[a];
       acc.repeat_joules.push_back(m.joules_per_iteration);
       acc.repeat_seconds.push_back(m.seconds_per_iteration);
@@ -358,7 +359,7 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
       CandidateRecord& c = r.candidates[k];
       const auto m = measure_interleaved({base_arch, base_arch.with_channels(c.channels)},
-                                         ctx.meter, ctx.recipe.measure);
+                                         ctx.meter, ctx.recipe.measure, TrainFeed{&ctx.train, ctx.recipe.train});
       c.measured_joules = m[1].joules_per_iteration;
       c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
       const double q =
@@ -507,6 +508,9 @@ nlohmann::json PruneResult::to_json() const {
                    {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
                    {"measured_cv", baseline.measured_cv},
                    {"measured_rounds", baseline.measured_rounds},
+                   {"real_run_joules_per_iteration",
+                    baseline.real_run_joules_per_iteration > 0 ? nlohmann::json(baseline.real_run_joules_per_iteration)
+                                                               : nlohmann::json()},
                    {"channels", baseline.channels},
                    {"train_flops", baseline.train_flops},
                    {"params", baseline.params},
@@ -544,6 +548,12 @@ std::string PruneResult::full_report() const {
             100.0 * baseline.accuracy, baseline.measured_joules_per_iteration,
             100.0 * baseline.measured_cv, 100.0, baseline.estimated_joules_per_iteration,
             baseline.flops_joules_per_iteration, list(baseline.channels).c_str());
+  if (baseline.real_run_joules_per_iteration > 0) {
+    const double run = baseline.real_run_joules_per_iteration;
+    s += strf("baseline's metered training run: %.5g J/iter; estimate %.5g (%+.1f%%), protocol %.5g (%+.1f%%)\n", run,
+              baseline.estimated_joules_per_iteration, 100.0 * (baseline.estimated_joules_per_iteration / run - 1.0),
+              baseline.measured_joules_per_iteration, 100.0 * (baseline.measured_joules_per_iteration / run - 1.0));
+  }
   auto row = [&](const PrunedModelResult& p) {
     return strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s %s\n",
                 ("pruned (" + p.oracle + ")").c_str(), 100.0 * p.accuracy,
@@ -630,7 +640,22 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
     Model m(recipe.model, recipe.train.seed, recipe.device);
     TrainOptions t = recipe.train;
     if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, t.iterations / 20);
-    b.curve = m.train(train, t, &test).curve;
+    // The baseline's training is a real run: meter it whole (evaluation
+    // included), under the protocol's thread count, to check the estimate.
+    const int saved_threads = torch_threads();
+    set_torch_threads(recipe.measure.threads);
+    meter->set_workload({&recipe.model, static_cast<long>(t.iterations), &m.feed_stats()});
+    meter->start();
+    try {
+      b.curve = m.train(train, t, &test).curve;
+    } catch (...) {
+      meter->stop();
+      set_torch_threads(saved_threads);
+      throw;
+    }
+    const EnergyReading run = meter->stop();
+    set_torch_threads(saved_threads);
+    b.real_run_joules_per_iteration = run.joules / static_cast<double>(std::max<int64_t>(1, t.iterations));
     return m;
   }();
   b.train_seconds = since(t_train);
@@ -647,6 +672,7 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   const auto t_profile = Clock::now();
   const ProfilerOptions popts = [&] {
     ProfilerOptions p = profiler_options(recipe);
+    p.feed.data = &train;
     p.progress = options.progress;
     // A journal inside the output folder would outlive a failed run; with
     // the default cache it lives in the staging folder instead.
@@ -654,9 +680,8 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
         default_cache ? staging.file("profile.json.journal") : profile_path + ".journal";
     return p;
   }();
-  const ProfileSettings now = ProfileSettings::current(
-      *meter, recipe.meter_options, popts.measure.threads, popts.measure.flush_denormal,
-      popts.measure.iterations, popts.measure.repeats, popts.measure.warmup, recipe.device);
+  const ProfileSettings now =
+      ProfileSettings::current(*meter, recipe.meter_options, popts.measure, popts.feed, recipe.model.input);
   std::optional<DeviceProfile> profile;
   if (fs::exists(profile_path)) {
     try {
@@ -714,7 +739,7 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
   for (auto& c : result.compare) runs.push_back(&c);
   std::vector<Architecture> archs{recipe.model};
   for (const auto* r : runs) archs.push_back(recipe.model.with_channels(r->channels));
-  const auto final_m = measure_interleaved(archs, *meter, recipe.measure);
+  const auto final_m = measure_interleaved(archs, *meter, recipe.measure, TrainFeed{&train, recipe.train});
   b.measured_joules_per_iteration = final_m[0].joules_per_iteration;
   b.measured_cv = final_m[0].cv;
   b.measured_rounds = final_m[0].repeat_joules;

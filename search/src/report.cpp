@@ -28,10 +28,14 @@ std::string FinalRun::full_report() const {
   s << "  protocol   " << std::setw(9) << jtext(protocol_joules) << " J  (" << std::setprecision(5)
     << protocol.joules_per_iteration << " J/iter × " << iterations << ", cv " << std::fixed << std::setprecision(1)
     << 100 * protocol.cv << "%, " << to_string(kind) << " by " << protocol.meter << ")\n";
-  if (trained)
+  if (trained) {
     s << "  full run   " << std::setw(9) << jtext(run_joules) << " J  (" << std::fixed << std::setprecision(1)
       << run_seconds << " s of real training, " << to_string(kind) << "), test accuracy " << std::setprecision(4)
       << accuracy << "\n";
+    s << "  errors vs the full run: estimate " << std::showpos << std::setprecision(1)
+      << 100.0 * (estimate.joules / run_joules - 1.0) << "%, protocol " << 100.0 * (protocol_joules / run_joules - 1.0)
+      << "%" << std::noshowpos << "\n";
+  }
   const double m = measured_joules();
   s << "  budget     " << std::setw(9) << jtext(budget_joules) << " J: " << (within_budget() ? "WITHIN" : "EXCEEDED")
     << " budget as measured (" << (trained ? "full run" : "protocol") << ": " << jtext(m) << " J, " << std::fixed
@@ -49,7 +53,7 @@ FinalRun run_final(const Oracle& oracle, const Genome& g, EnergyMeter& meter, co
   f.budget_joules = oracle.options().budget_joules;
   f.iterations = oracle.options().iterations;
   // The protocol figure: the same kind of number the profile was made of.
-  f.protocol = measure_training(f.architecture, meter, measure);
+  f.protocol = measure_training(f.architecture, meter, measure, TrainFeed{&train, train_options});
   f.kind = f.protocol.kind;
   f.protocol_joules = f.protocol.joules_per_iteration * static_cast<double>(f.iterations);
   if (train_full) {
@@ -61,7 +65,7 @@ FinalRun run_final(const Oracle& oracle, const Genome& g, EnergyMeter& meter, co
     TrainOptions o = train_options;
     o.iterations = f.iterations;
     o.record_every = 0;
-    meter.set_workload({&f.architecture, static_cast<long>(f.iterations)});
+    meter.set_workload({&f.architecture, static_cast<long>(f.iterations), &model.feed_stats()});
     meter.start();
     model.train(train, o);
     const EnergyReading r = meter.stop();

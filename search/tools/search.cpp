@@ -151,11 +151,20 @@ int main(int argc, char** argv) {
     std::unique_ptr<thor::EnergyMeter> meter;
     std::optional<thor::DeviceProfile> profile;
     std::string missing;
+    // The data first: profiling variants train on it, as the real run will.
+    const auto [train, test] = thor::load_recipe_data(recipe.data);
     if (fs::exists(profile_path)) {
       profile = thor::DeviceProfile::load(profile_path);
       if (!covers(*profile, sr.space, &missing)) {
         if (!quiet)
           std::cerr << "search: " << profile_path << " does not cover the space (" << missing << "); profiling again\n";
+        profile.reset();
+      } else if (profile->settings.data != thor::feed_name(thor::TrainFeed{&train, recipe.train}, recipe.model.input) ||
+                 profile->settings.lr != recipe.train.lr || profile->settings.optimizer != recipe.train.optimizer) {
+        if (!quiet)
+          std::cerr << "search: " << profile_path << " was made on other data or another optimizer ("
+                    << profile->settings.data << ", " << profile->settings.optimizer << " lr " << profile->settings.lr
+                    << "); profiling again\n";
         profile.reset();
       }
     }
@@ -163,6 +172,7 @@ int main(int argc, char** argv) {
     if (!profile) {
       meter = thor::make_meter(meter_name, recipe.meter_options);
       thor::ProfilerOptions po = thor::profiler_options(recipe);
+      po.feed.data = &train;
       po.journal_path = profile_path + ".journal";
       po.progress = !quiet;
       std::vector<thor::Architecture> archs;
@@ -201,8 +211,7 @@ int main(int argc, char** argv) {
           "; raise the budget or shrink the space");
     }
 
-    // 3. Data, then the search (and the comparison run).
-    const auto [train, test] = thor::load_recipe_data(recipe.data);
+    // 3. The search (and the comparison run).
     const Evaluator evaluate = make_training_evaluator(train, test, so.proxy, so.train);
     so.checkpoint = (fs::path(output) / "checkpoint.json").string();
     fs::create_directories(output);

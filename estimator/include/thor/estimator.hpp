@@ -1,11 +1,16 @@
 #pragma once
 /// \file
 /// The Estimator: joules per training iteration of any architecture built
-/// from profiled LayerKinds, as the sum of its blocks' GP predictions
-/// (paper eq. 4), with a standard deviation (blocks taken as independent).
-/// A block's mean is floored at 0 J: a GP extrapolating below zero (possible
-/// where subtraction leaves small, noisy targets) must not make a network
-/// look cheaper than its other blocks.
+/// from profiled LayerKinds, as the sum of its blocks' layer-model
+/// predictions (paper eq. 4), times the profile's additivity correction
+/// (from whole networks measured while profiling) and the host's drift
+/// since profiling (from the reference workload, when re-measured).
+/// The standard deviation is that of a *measurement* of the network under
+/// the profile's protocol: the blocks' model variance, the additivity
+/// spread, the drift's uncertainty and the measurement noise (see
+/// docs/estimator.md, "Reading the std").
+/// A block's mean is floored at 0 J: a model extrapolating below zero must
+/// not make a network look cheaper than its other blocks.
 /// It is the only thing pruning and search know about energy.
 #include <memory>
 #include <string>
@@ -23,6 +28,10 @@ struct EstimatorOptions {
   bool flops_fallback = false;
   /// Concurrency of batch estimation (0: all cores).
   int threads = 0;
+  /// Host speed now relative to when the profile was made (reference
+  /// workload now / in the profile; 1: no correction), and its relative std.
+  double drift = 1.0;
+  double drift_relative_std = 0.0;
   void validate() const;
 };
 
@@ -43,10 +52,13 @@ struct EstimateResult {
   EstimateStatus status = EstimateStatus::ok;
   std::string message;
   double joules_per_iteration = 0.0;
-  double std = 0.0;
+  double std = 0.0;                 ///< of a measurement of this network (all terms)
+  double model_std = 0.0;           ///< the block models' part of it
   double flops = 0.0;               ///< training FLOPs per iteration
   double flops_joules = 0.0;        ///< the FLOPs baseline's estimate
   std::vector<LayerEstimate> layers;
+  /// What the profile trained on ("fashion-mnist/train, sgd lr 0.05 ..." or the stand-in).
+  std::string basis;
   bool ok() const { return status == EstimateStatus::ok; }
   double total(int64_t iterations) const { return joules_per_iteration * static_cast<double>(iterations); }
   std::string one_line() const;
@@ -77,6 +89,8 @@ class EstimatePlan {
   std::vector<Term> terms_;
   size_t n_params_ = 0;
   int64_t data_channels_ = 0;
+  double factor_ = 1.0;       // additivity scale × drift
+  double extra_rel_var_ = 0.0;  // relative variance of additivity, drift and noise
 };
 
 class Estimator {
@@ -97,10 +111,38 @@ class Estimator {
   std::vector<double> mean_batch(const EstimatePlan& plan, const std::vector<int64_t>& channels) const;
   /// The FLOPs baseline's joules per iteration for `arch`.
   double flops_estimate(const Architecture& arch) const;
+  /// Factor applied to every sum of blocks (additivity scale × drift).
+  double factor() const;
+  /// Relative variance added to every estimate (additivity, drift, noise).
+  double extra_relative_variance() const;
+  /// One line naming what the profile trained on.
+  std::string basis() const;
 
  private:
   DeviceProfile profile_;
   EstimatorOptions options_;
 };
+
+/// The host's speed now against when a profile was made, from the reference
+/// workload re-measured under the profile's protocol.
+struct DriftCheck {
+  double ratio = 1.0;          ///< reference J/iter now / in the profile
+  double relative_std = 0.0;   ///< noise of that ratio (from both measurements' spread)
+  bool significant = false;    ///< |ratio − 1| beyond 2 relative std
+  bool beyond_tolerance = false;  ///< |ratio − 1| > tolerance
+  std::string message;         ///< one line for the user
+  /// Estimator settings that apply it: drift = ratio when significant.
+  void apply(EstimatorOptions& options) const;
+};
+
+/// Re-measures the reference workload (protocol.hpp) with `options` and
+/// compares it with the profile's. Throws InputError when the profile has no
+/// reference record.
+DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const MeasureOptions& options,
+                       double tolerance = 0.03);
+
+/// The protocol a profile was made under (iterations, window, repeats,
+/// warm-up, threads, denormals, device), for measuring like with like.
+MeasureOptions profile_protocol(const ProfileSettings& settings);
 
 }  // namespace thor

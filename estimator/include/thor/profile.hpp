@@ -2,8 +2,10 @@
 /// \file
 /// DeviceProfile: what profiling a device produced, as a versioned JSON file.
 /// Per LayerKind: its key, role, channel range, every raw measurement, and
-/// the fitted Gaussian Process; plus the device, meter and settings it was
-/// made under, and the FLOPs baseline calibrated on the same measurements.
+/// the fitted LayerModel (work model + residual GP); plus the device, meter,
+/// protocol and training feed it was made under, the reference workload (for
+/// drift), whole-network anchors (for additivity) and the FLOPs baseline
+/// calibrated on the same measurements.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,8 +13,10 @@
 #include <vector>
 
 #include "thor/gp/gp.hpp"
+#include "thor/layer_model.hpp"
 #include "thor/layer_kind.hpp"
 #include "thor/meter.hpp"
+#include "thor/protocol.hpp"
 
 namespace thor {
 
@@ -20,8 +24,13 @@ namespace thor {
 struct RawMeasurement {
   std::vector<double> features;  ///< channel features of the profiled kind
   std::string variant;           ///< the variant network, Architecture::summary()
-  double measured = 0.0;         ///< joules per iteration of the whole variant (median)
+  double measured = 0.0;         ///< joules per iteration of the whole variant (median, drift-corrected)
   double derived = 0.0;          ///< measured minus the other blocks' predictions (eq. 1, 2)
+  /// Variance of `derived`: the median's variance from the repeats' spread
+  /// plus the predictive variances of the companion blocks subtracted.
+  double variance = 0.0;
+  double drift = 1.0;            ///< host-speed factor divided out of the raw reading
+  std::string feed;              ///< what the variant was fed (data set or stand-in)
   double cv = 0.0;               ///< coefficient of variation of the repeats
   double seconds = 0.0;          ///< seconds per iteration (median)
   double flops = 0.0;            ///< training FLOPs per iteration of the variant
@@ -34,12 +43,40 @@ struct KindModel {
   std::vector<int64_t> lower;   ///< channel range profiled, per feature
   std::vector<int64_t> upper;
   std::vector<RawMeasurement> points;
-  std::optional<gp::GaussianProcess> gp;  ///< fitted on (features, derived)
-  std::string stop_reason;                ///< why guided profiling stopped
+  LayerModel model;        ///< fitted on (features, derived, variance)
+  std::string stop_reason; ///< why guided profiling stopped
   double profile_seconds = 0.0;
 
-  /// Predicted joules per iteration and its standard deviation.
+  /// Predicted joules per iteration and its variance.
   gp::Prediction predict(const std::vector<double>& features) const;
+  /// Refits the model from the points.
+  void refit(const LayerModelOptions& options = {});
+};
+
+/// A whole network of the profiled family measured during profiling, to
+/// check additivity (the paper's eq. 4) where the estimator will be used.
+struct Anchor {
+  std::string architecture;  ///< Architecture::summary()
+  double measured = 0.0;     ///< joules per iteration (drift-corrected)
+  double variance = 0.0;     ///< of `measured`
+  double estimated = 0.0;    ///< sum of the block models, before correction
+  double estimated_variance = 0.0;
+};
+
+/// What the anchors say about the sum of blocks: estimates are multiplied by
+/// `scale`, and carry an extra relative standard deviation `relative_std`.
+struct AdditivityCorrection {
+  double scale = 1.0;
+  double relative_std = 0.0;
+  int anchors = 0;
+};
+
+/// The reference workload (protocol.hpp) measured while profiling.
+struct ReferenceRecord {
+  double joules_per_iteration = 0.0;  ///< at the start of profiling
+  double end_joules_per_iteration = 0.0;  ///< at the end
+  double cv = 0.0;                    ///< of the start measurement's repeats
+  bool measured() const { return joules_per_iteration > 0.0; }
 };
 
 /// joules = a · FLOPs + b, least squares over the same variant measurements.
@@ -64,22 +101,35 @@ struct ProfileSettings {
   int64_t iterations = 0;  ///< measured iterations per repeat
   int repeats = 0;
   int64_t warmup = 0;
+  double min_window_seconds = 0.0;
   double static_watts = 0.0;  ///< cpu-model constants (0 for real meters)
   double core_watts = 0.0;
+  /// What variants whose input is the data were fed: the recipe's data set,
+  /// or the stand-in (train.hpp kStandIn) when the profile had no data.
+  std::string data;
+  std::string optimizer = "sgd";  ///< the training step's optimizer and settings
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
 
   /// Human-readable differences that matter for estimates ("threads: 1 vs 2").
   std::vector<std::string> differences(const ProfileSettings& other) const;
-  /// The settings of this machine for a meter and protocol.
-  static ProfileSettings current(const EnergyMeter& meter, const MeterOptions& meter_options, int threads,
-                                 bool flush_denormal, int64_t iterations, int repeats, int64_t warmup,
-                                 const std::string& device);
+  /// The settings of this machine for a meter, protocol and training feed.
+  static ProfileSettings current(const EnergyMeter& meter, const MeterOptions& meter_options,
+                                 const MeasureOptions& measure, const TrainFeed& feed,
+                                 const std::vector<int64_t>& data_shape = {});
 };
 
 struct DeviceProfile {
-  static constexpr int kSchemaVersion = 1;
+  /// 2: work-model layer models, per-point variances, reference workload,
+  /// anchors, training feed. Version-1 profiles are refused (profile again).
+  static constexpr int kSchemaVersion = 2;
   ProfileSettings settings;
   std::map<std::string, KindModel> kinds;
   FlopsBaseline flops;
+  ReferenceRecord reference;
+  std::vector<Anchor> anchors;
+  AdditivityCorrection additivity;
   double profile_seconds = 0.0;
 
   bool has(const std::string& key) const { return kinds.count(key) > 0; }

@@ -40,25 +40,32 @@ struct KindPlan {
 std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t channel_lower = 1);
 
 struct ProfilerOptions {
-  int max_points = 10;           ///< per 1-D kind (stop rule 1); 2-D kinds get 1.5x
-  int min_points = 5;            ///< the std rule may stop a kind only from here; 2-D kinds get 1.5x
-  double std_fraction = 0.05;    ///< stop when max predictive std < this x mean measured value
-  double time_budget_s = 0.0;    ///< 0: none; past it, kinds keep only their starting points
+  int max_points = 12;           ///< per 1-D kind; 2-D kinds get 2x
+  int min_points = 5;            ///< no kind stops before this; 2-D kinds get 2x
+  /// Stop when, everywhere in the kind's channel box, the predicted std is
+  /// below this fraction of the predicted energy ...
+  double std_fraction = 0.03;
+  /// ... and the model's leave-one-out error (relative, RMS) is below this.
+  double loo_fraction = 0.04;
+  double time_budget_s = 0.0;    ///< 0: none; past it, kinds keep the points they have
   int64_t channel_lower = 1;     ///< lower end of every channel range
   MeasureOptions measure;        ///< the protocol for every variant
+  /// The training step: the recipe's data (variants whose input is the
+  /// data's shape take it; others get the stand-in) and optimizer.
+  TrainFeed feed;
+  /// Whole networks measured after the kinds to check additivity: the
+  /// architectures given, then random members of their family (channels
+  /// uniform in channel_lower..base), up to this many in all. 0: none.
+  int anchors = 4;
+  uint64_t anchor_seed = 7;
+  /// Re-measure the reference workload before each kind and divide the
+  /// host's speed drift out of the kind's measurements.
+  bool track_drift = true;
   std::string journal_path;      ///< append-only log of measurements; resume source
   bool progress = true;          ///< progress on stderr (a bar on a terminal, lines otherwise)
-  /// GP settings for every kind. The mean is linear: energy grows roughly
-  /// with channel counts, and a linear prior keeps the ends of a range honest
-  /// (on this machine it cut the MLP family's MAPE from 3.5% to 2.1%).
-  gp::Options gp = default_gp_options();
-  static gp::Options default_gp_options() {
-    gp::Options o;
-    o.mean = "linear";
-    return o;
-  }
-  /// true: guided by the GP's variance (the paper); false: an evenly spaced
-  /// grid of the same number of points (for comparison).
+  LayerModelOptions model;       ///< how each kind's model is fitted
+  /// true: guided by the model's relative uncertainty (the paper's guided
+  /// profiling); false: an evenly spaced grid of max_points (for comparison).
   bool guided = true;
   void validate() const;
 };
@@ -71,7 +78,8 @@ struct ProfileResult {
   std::string message;
 };
 
-/// The recipe's `profile:` section as ProfilerOptions.
+/// The recipe's `profile:` section and training settings as ProfilerOptions
+/// (feed.data stays null: the caller loads the data and points to it).
 ProfilerOptions profiler_options(const Recipe& recipe);
 
 /// Runs guided profiling for `architectures` with `meter` and returns the
@@ -80,7 +88,5 @@ ProfilerOptions profiler_options(const Recipe& recipe);
 ProfileResult run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
                            const MeterOptions& meter_options, const ProfilerOptions& options);
 
-/// Refits every kind's GP from its points (e.g. after editing a profile).
-void refit_kind(KindModel& kind, const gp::Options& options);
 
 }  // namespace thor

@@ -253,6 +253,8 @@ GaussianProcess::GaussianProcess(const GaussianProcess& o)
       y_(o.y_),
       Xn_(o.Xn_),
       yn_(o.yn_),
+      pv_(o.pv_),
+      pvn_(o.pvn_),
       x_lo_(o.x_lo_),
       x_range_(o.x_range_),
       x_inv_range_(o.x_inv_range_),
@@ -324,6 +326,20 @@ void GaussianProcess::set_data(const Eigen::Ref<const Eigen::MatrixXd>& X,
     }
   }
   yn_ = (y_.array() - y_mean_) / y_std_;
+  pv_.resize(0);
+  pvn_.resize(0);
+}
+
+void GaussianProcess::set_point_variance(const Eigen::Ref<const Eigen::VectorXd>& pv) {
+  if (pv.size() != y_.size())
+    throw InputError("gp: fit: point_variance has " + std::to_string(pv.size()) + " entries but y has " +
+                     std::to_string(y_.size()));
+  for (Eigen::Index i = 0; i < pv.size(); ++i)
+    if (!(pv[i] >= 0.0) || !std::isfinite(pv[i]))
+      throw InputError("gp: fit: point_variance " + std::to_string(i) + " is " + fmt(pv[i]) +
+                       "; must be finite and >= 0");
+  pv_ = pv;
+  pvn_ = pv_ / (y_std_ * y_std_);
 }
 
 void GaussianProcess::make_components() {
@@ -354,6 +370,7 @@ void GaussianProcess::factorize(bool escalate) {
   Eigen::MatrixXd base(n, n), work(n, n);
   kernel_->gram(Xn_, base);
   base.diagonal().array() += noise_variance_;
+  if (pvn_.size() == n) base.diagonal() += pvn_;
   Eigen::LLT<Eigen::MatrixXd> llt(n);
   jitter_ = detail::factor_with_jitter(base, work, llt, escalate, jitter_,
                                        options_.jitter_min_relative, options_.jitter_max_relative);
@@ -403,11 +420,23 @@ void GaussianProcess::condition(const Eigen::Ref<const Eigen::MatrixXd>& X,
 
 FitResult GaussianProcess::fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
                                const Eigen::Ref<const Eigen::VectorXd>& y) {
+  set_data(X, y);
+  return fit_stored();
+}
+
+FitResult GaussianProcess::fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                               const Eigen::Ref<const Eigen::VectorXd>& y,
+                               const Eigen::Ref<const Eigen::VectorXd>& point_variance) {
+  set_data(X, y);
+  set_point_variance(point_variance);
+  return fit_stored();
+}
+
+FitResult GaussianProcess::fit_stored() {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  set_data(X, y);
   make_components();
 
   const int pk = kernel_->num_params();
@@ -480,7 +509,7 @@ FitResult GaussianProcess::fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
     try {
       detail::LmlEvaluator eval(kernel, mean, Xn_, yn_, options_.learn_noise,
                                 options_.initial_noise_variance, options_.jitter_min_relative,
-                                options_.jitter_max_relative);
+                                options_.jitter_max_relative, pvn_.size() ? &pvn_ : nullptr);
       NegativeLml f{&eval, &out, Eigen::VectorXd(p)};
       LBFGSpp::LBFGSBSolver<double> solver(param);
       Eigen::VectorXd x = starts[static_cast<std::size_t>(r)];

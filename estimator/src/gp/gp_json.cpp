@@ -130,6 +130,7 @@ nlohmann::json GaussianProcess::to_json() const {
   for (Eigen::Index i = 0; i < X_.rows(); ++i) inputs.push_back(vector_json(X_.row(i).transpose()));
   j["inputs"] = std::move(inputs);
   j["targets"] = vector_json(y_);
+  if (pv_.size() > 0) j["point_variance"] = vector_json(pv_);
   j["log_marginal_likelihood"] = lml_;
   return j;
 }
@@ -227,6 +228,12 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   gp.Xn_ = (gp.X_.rowwise() - gp.x_lo_.transpose()).array().rowwise() *
            gp.x_inv_range_.transpose().array();
   gp.yn_ = (gp.y_.array() - gp.y_mean_) / gp.y_std_;
+  if (j.contains("point_variance")) {
+    gp.pv_ = json_vector(j, "", "point_variance", n);
+    if (!(gp.pv_.array() >= 0.0).all())
+      throw InputError("gp: json: key 'point_variance' entries must be >= 0");
+    gp.pvn_ = gp.pv_ / (gp.y_std_ * gp.y_std_);
+  }
 
   const Eigen::VectorXd lp = json_vector(jk, "kernel", "log_params", gp.kernel_->num_params());
   gp.kernel_->set_log_params(lp);

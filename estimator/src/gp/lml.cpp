@@ -14,7 +14,8 @@ constexpr double kLog2Pi = 1.8378770664093453;
 
 LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean,
                            const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool learn_noise,
-                           double fixed_noise, double jitter_min, double jitter_max)
+                           double fixed_noise, double jitter_min, double jitter_max,
+                           const Eigen::VectorXd* point_noise)
     : kernel_(kernel.clone()),
       mean_(mean.clone()),
       X_(X),
@@ -23,6 +24,7 @@ LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean,
       fixed_noise_(fixed_noise),
       jitter_min_(jitter_min),
       jitter_max_(jitter_max),
+      point_noise_(point_noise),
       pk_(kernel.num_params()),
       pm_(mean.num_params()) {
   const Eigen::Index n = X.rows();
@@ -47,6 +49,7 @@ double LmlEvaluator::evaluate(const Eigen::Ref<const Eigen::VectorXd>& theta,
   // The Gram matrix and its derivatives, lower triangles only (LLT reads the lower triangle).
   kernel_->gram_lower_with_gradients(X_, base_, dK_);
   base_.diagonal().array() += noise;
+  if (point_noise_) base_.diagonal() += *point_noise_;
   factor_with_jitter(base_, work_, llt_, true, 0.0, jitter_min_, jitter_max_, nullptr, true);
 
   mean_->eval_batch(X_, r_);

@@ -17,7 +17,7 @@ class LmlEvaluator {
  public:
   LmlEvaluator(const Kernel& kernel, const MeanFunction& mean, const Eigen::MatrixXd& X,
                const Eigen::VectorXd& y, bool learn_noise, double fixed_noise, double jitter_min,
-               double jitter_max);
+               double jitter_max, const Eigen::VectorXd* point_noise = nullptr);
 
   /// Number of entries of theta.
   int size() const { return pk_ + (learn_noise_ ? 1 : 0) + pm_; }
@@ -33,6 +33,7 @@ class LmlEvaluator {
   bool learn_noise_;
   double fixed_noise_;
   double jitter_min_, jitter_max_;
+  const Eigen::VectorXd* point_noise_;  // known per-point noise (normalised), or null
   int pk_, pm_;
   Eigen::MatrixXd base_, work_, W_, Linv_;
   std::vector<Eigen::MatrixXd> dK_;

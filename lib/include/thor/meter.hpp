@@ -17,6 +17,7 @@
 namespace thor {
 
 struct Architecture;
+struct FeedStats;
 
 /// Where a figure came from; every report carries it.
 enum class EnergyKind { measured, modelled, simulated };
@@ -36,6 +37,8 @@ struct EnergyReading {
 struct Workload {
   const Architecture* architecture = nullptr;  ///< the network being trained, if any
   long iterations = 0;                         ///< training iterations inside the window
+  /// The training loop's feed counters (read at start and stop), if any.
+  const FeedStats* feed = nullptr;
 };
 
 /// Settings of every built-in meter; each meter reads the fields it needs.
@@ -60,6 +63,11 @@ struct MeterOptions {
   double sim_noise = 0.0;
   /// sim: seed of that noise.
   unsigned long sim_seed = 1;
+  /// sim: how strongly the energy follows the data fed: joules are scaled by
+  /// 1 + sim_data_weight·(mean input − 0.5) over the window's batches. 0 (the
+  /// default) makes sim independent of the data; tests set it to show that
+  /// two loops fed the same way cost the same.
+  double sim_data_weight = 0.0;
 
   /// Throws InputError naming the field, its value and the rule.
   void validate() const;

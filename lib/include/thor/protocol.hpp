@@ -18,13 +18,17 @@
 
 #include "thor/architecture.hpp"
 #include "thor/meter.hpp"
+#include "thor/train.hpp"
 
 namespace thor {
 
 struct MeasureOptions {
-  int64_t iterations = 50;  ///< measured training iterations per repeat
-  int64_t warmup = 5;       ///< iterations run before each window opens
-  int repeats = 5;          ///< fresh model instances measured
+  int64_t iterations = 20;  ///< measured training iterations per repeat (at least)
+  /// A window lasts at least this long: short variants get more iterations
+  /// (from the warm-up's pace), so that a window is never a few milliseconds.
+  double min_window_seconds = 0.25;
+  int64_t warmup = 10;      ///< iterations run before each window opens (into a representative training state)
+  int repeats = 3;          ///< fresh model instances measured
   int threads = 1;          ///< LibTorch intra-op threads, pinned for the measurement
   bool flush_denormal = true;  ///< flush denormal floats to zero (FTZ/DAZ)
   double outlier_k = 3.0;   ///< reject repeats further than k·MAD from the median
@@ -55,6 +59,38 @@ struct Measurement {
   int64_t iterations = 0;
   double foreign_load = 0.0;  ///< mean cores used by other processes during kept windows (-1: unknown)
   int retried = 0;            ///< windows taken again because the machine was busy
+  std::string feed;           ///< what the step was fed: the data set's name or kStandIn
+  /// Variance of the median joules per iteration (from the repeats' spread:
+  /// (1.2533·std)^2 / n, the asymptotic variance of a median).
+  double median_variance() const;
+};
+
+/// A metered real training run (Model::train on the data, with the recipe's
+/// optimizer), split into windows at each curve point so that early and late
+/// energy per iteration can be compared.
+struct RunMeasurement {
+  double joules = 0.0;               ///< whole run, evaluation included
+  double seconds = 0.0;
+  int64_t iterations = 0;
+  double joules_per_iteration = 0.0; ///< joules / iterations
+  std::vector<double> window_joules_per_iteration;  ///< per window, in order
+  double early = 0.0;                ///< mean J/iter of the first fifth of the windows
+  double late = 0.0;                 ///< mean J/iter of the last fifth
+  double final_accuracy = -1.0;      ///< on the eval set, when one was given
+  EnergyKind kind = EnergyKind::measured;
+  std::string meter;
+  std::string feed;
+};
+
+/// Settings of a metered real run.
+struct RunOptions {
+  int64_t iterations = 5000;  ///< optimizer steps of the run
+  int windows = 10;           ///< meter windows (curve points) over the run
+  uint64_t seed = 1;          ///< weights and shuffling
+  int threads = 1;            ///< LibTorch intra-op threads, as in the protocol
+  bool flush_denormal = true;
+  std::string device = "cpu";
+  void validate() const;
 };
 
 /// Stops glibc malloc from returning tensor buffers to the kernel between
@@ -75,9 +111,23 @@ double median(std::vector<double> v);
 /// Indices kept by the k·MAD rule (all when MAD is 0).
 std::vector<size_t> mad_inliers(const std::vector<double>& v, double k);
 
-/// Trains `arch` on a fixed random batch under the protocol and meters it.
-/// Restores the caller's thread count and denormal setting afterwards.
-Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& options);
+/// Trains `arch` under the protocol, fed by `feed` (the recipe's data and
+/// optimizer; a stand-in where none fits, named in Measurement::feed), and
+/// meters it. Restores the caller's thread count afterwards.
+Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& options,
+                             const TrainFeed& feed = {});
+
+/// Meters a real training run: Model::train on `data` with `train`'s
+/// optimizer for `run.iterations` steps, evaluating on `eval` (when given)
+/// at every window boundary as a user's run with curve points would.
+RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, const TrainOptions& train,
+                                EnergyMeter& meter, const RunOptions& run, const Dataset* eval = nullptr);
+
+/// The reference workload: a fixed small CNN measured under `options` on the
+/// stand-in. Profiles record it; re-measuring it later tells how far the
+/// host's speed has drifted since (Estimator::drift()).
+Architecture reference_architecture();
+Measurement measure_reference(EnergyMeter& meter, const MeasureOptions& options);
 
 /// Registers the `sim` meter (a deterministic synthetic device whose
 /// per-layer energy depends on channels; for algorithm tests only).

@@ -31,9 +31,11 @@ struct DataSpec {
 
 /// `profile:` — guided profiling settings (see thor::ProfilerOptions).
 struct ProfileSpec {
-  int max_points = 10;
+  int max_points = 12;
   int min_points = 5;
-  double std_fraction = 0.05;
+  double std_fraction = 0.03;
+  double loo_fraction = 0.04;
+  int anchors = 4;
   double time_budget_s = 0.0;
   MeasureOptions measure;  ///< iterations, repeats, warmup, threads for variants
   std::string cache;       ///< profile JSON reused when made under the same settings

@@ -3,6 +3,7 @@
 /// LibTorch models built from an Architecture, trained on a Dataset. This
 /// header is torch-free; the implementation lives in one translation unit.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ struct TrainResult {
   std::vector<CurvePoint> curve;
 };
 
+/// What the training step has been fed so far: how many batches and the
+/// sum of their mean input values. The `sim` meter reads it so that tests can
+/// show that two loops fed the same data cost the same.
+struct FeedStats {
+  int64_t batches = 0;
+  double input_mean_sum = 0.0;  ///< sum over batches of the batch's mean input value
+};
+
 /// Which device LibTorch runs on: "cpu" or "cuda". Throws InputError for
 /// "cuda" when LibTorch was built without CUDA or no GPU is visible.
 void check_device(const std::string& device);
@@ -63,8 +72,13 @@ class Model {
 
   const Architecture& architecture() const;
   /// Trains on `data` (cycling through it in shuffled order); records curve
-  /// points on `eval` when given.
-  TrainResult train(const Dataset& data, const TrainOptions& options, const Dataset* eval = nullptr);
+  /// points on `eval` when given. `on_record`, when set, is called after each
+  /// curve point (a meter can close a window there: the real-run benchmark
+  /// reads early and late energy that way).
+  TrainResult train(const Dataset& data, const TrainOptions& options, const Dataset* eval = nullptr,
+                    const std::function<void(const CurvePoint&)>& on_record = {});
+  /// Batches fed by train() so far.
+  const FeedStats& feed_stats() const;
   /// Top-1 accuracy in [0, 1] on up to `max_samples` samples (all if < 0).
   double accuracy(const Dataset& data, int64_t max_samples = -1) const;
   /// Mean cross-entropy loss on up to `max_samples` samples.
@@ -101,16 +115,43 @@ double torchscript_accuracy(const std::string& path, const Dataset& data, int64_
 Architecture architecture_from_torchscript(const std::string& path, const std::vector<int64_t>& input_shape,
                                           int64_t batch_size);
 
-/// A tight training loop on one fixed random batch of the architecture's
-/// shape: what the measurement protocol and the profiler time.
+/// What a training step trains on and with what. Shared by the real training
+/// run (Model::train), the measurement protocol and every profiling variant,
+/// so that all three cost what the user's run costs (issue: a fixed random
+/// batch and a default optimizer cost 5-12 % more per step than a stream of
+/// real batches with the recipe's optimizer on this CPU).
+struct TrainFeed {
+  /// Real samples, streamed in shuffled order, when their shape equals the
+  /// network's input; otherwise (or when null) a stand-in is fed and named.
+  const Dataset* data = nullptr;
+  /// Optimizer, learning rate, momentum, weight decay and shuffling seed.
+  /// `iterations`, `record_every` and `eval_samples` are not used here.
+  TrainOptions train;
+};
+
+/// Name of what a network of input shape `input` is fed under `feed`: the
+/// data set's name, or the stand-in (see kStandIn).
+std::string feed_name(const TrainFeed& feed, const std::vector<int64_t>& input);
+/// The stand-in fed where no real data fits: a pool of 8 batches of uniform
+/// [0, 1) inputs with uniform random labels, cycled.
+inline constexpr const char* kStandIn = "stand-in: uniform [0,1) inputs, random labels";
+
+/// The training loop the protocol and the profiler time: a fresh network of
+/// `arch` (weights from `seed`) trained step by step on `feed` with the same
+/// step code as Model::train.
 class TrainingSession {
  public:
-  TrainingSession(const Architecture& arch, uint64_t seed, const std::string& device = "cpu");
+  TrainingSession(const Architecture& arch, uint64_t seed, const TrainFeed& feed = {},
+                  const std::string& device = "cpu");
   ~TrainingSession();
   TrainingSession(const TrainingSession&) = delete;
   TrainingSession& operator=(const TrainingSession&) = delete;
-  /// Runs `iterations` SGD steps (forward, backward, step) on the batch.
+  /// Runs `iterations` optimizer steps (next batch, forward, loss, backward, step).
   void run(int64_t iterations);
+  /// What the session is fed (data set name or kStandIn).
+  const std::string& feed() const;
+  /// Batches fed so far.
+  const FeedStats& stats() const;
 
  private:
   struct Impl;

@@ -177,6 +177,11 @@ class GaussianProcess {
   /// or infinite values, no points) and NumericalError when even the initial
   /// hyperparameters give an indefinite covariance.
   FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y);
+  /// As fit(), with a known noise variance per point (target units, >= 0):
+  /// a heteroscedastic diagonal added to the Gram matrix on top of the learned
+  /// noise variance (which then covers only what the known part does not).
+  FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+                const Eigen::Ref<const Eigen::VectorXd>& point_variance);
 
   /// Stores the data and conditions on the given hyperparameters without optimising.
   void condition(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
@@ -226,6 +231,8 @@ class GaussianProcess {
   const Eigen::MatrixXd& inputs() const { return X_; }
   /// Training targets, raw units.
   const Eigen::VectorXd& targets() const { return y_; }
+  /// Known per-point noise variances (target units); empty when none.
+  const Eigen::VectorXd& point_variance() const { return pv_; }
   /// Number of training points.
   int num_points() const { return static_cast<int>(y_.size()); }
   /// Number of input coordinates.
@@ -252,6 +259,8 @@ class GaussianProcess {
 
  private:
   void set_data(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y);
+  void set_point_variance(const Eigen::Ref<const Eigen::VectorXd>& pv);
+  FitResult fit_stored();
   void make_components();
   void apply_theta(const Eigen::Ref<const Eigen::VectorXd>& theta);
   void factorize(bool escalate);
@@ -271,6 +280,8 @@ class GaussianProcess {
   Eigen::VectorXd y_;       // raw targets
   Eigen::MatrixXd Xn_;      // normalised inputs
   Eigen::VectorXd yn_;      // normalised targets
+  Eigen::VectorXd pv_;      // known per-point noise variance, target units (empty: none)
+  Eigen::VectorXd pvn_;     // the same on normalised targets
   Eigen::VectorXd x_lo_;    // input offset per dimension
   Eigen::VectorXd x_range_; // input range per dimension
   Eigen::VectorXd x_inv_range_;

@@ -15,6 +15,8 @@ struct Model::Impl {
   torch::nn::Sequential net;
   /// Module of each architecture layer, in order (same objects as in `net`).
   std::vector<std::shared_ptr<torch::nn::Module>> modules;
+  /// Batches fed by the training step so far.
+  FeedStats stats;
 };
 
 /// Builds the LibTorch modules of `arch` with seeded He-uniform weights.

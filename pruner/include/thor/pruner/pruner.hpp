@@ -87,6 +87,9 @@ struct BaselineResult {
   double measured_joules_per_iteration = 0.0;
   double measured_cv = 0.0;
   std::vector<double> measured_rounds;  ///< J/iter of every round of the final measurement
+  /// The baseline's training run metered whole (evaluation included), J/iter;
+  /// 0 when the baseline came from a checkpoint.
+  double real_run_joules_per_iteration = 0.0;
   double train_flops = 0.0;
   int64_t params = 0;
   ChannelConfig channels;

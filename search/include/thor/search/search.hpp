@@ -108,7 +108,7 @@ struct FinalRun {
   Genome genome;
   Architecture architecture;
   Verdict estimate;                 ///< the oracle's view of the full run
-  Measurement protocol;             ///< measure_training (J/iter on a fixed batch)
+  Measurement protocol;             ///< measure_training on the recipe's data and optimizer
   double protocol_joules = 0.0;     ///< protocol J/iter × full-run iterations
   bool trained = false;             ///< the real full run below was done
   double run_joules = 0.0;          ///< meter window around the real full training run
