@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
       ("std-fraction", po::value<double>(), "stop a kind when its max relative std < this (and its LOO error is low)")
       ("batches", po::value<int64_t>(), "measured training iterations per repeat (at least; windows last >= 0.3 s)")
       ("repeats", po::value<int>(), "fresh instances measured per point")
+      ("warmup", po::value<int64_t>(), "iterations before each window opens")
+      ("min-window", po::value<double>(), "seconds a measurement window lasts at least (default 0.25)")
+      ("no-drift", "do not re-measure the reference workload between kinds")
       ("threads", po::value<int>(), "LibTorch intra-op threads during measurement")
       ("time-budget", po::value<double>(), "seconds; past it, remaining kinds keep only their bounds")
       ("journal", po::value(&journal), "measurement journal (default: <out>.journal); resumes from it")
@@ -61,6 +64,9 @@ int main(int argc, char** argv) {
     if (vm.count("std-fraction")) po_.std_fraction = vm["std-fraction"].as<double>();
     if (vm.count("batches")) po_.measure.iterations = vm["batches"].as<int64_t>();
     if (vm.count("repeats")) po_.measure.repeats = vm["repeats"].as<int>();
+    if (vm.count("warmup")) po_.measure.warmup = vm["warmup"].as<int64_t>();
+    if (vm.count("min-window")) po_.measure.min_window_seconds = vm["min-window"].as<double>();
+    if (vm.count("no-drift")) po_.track_drift = false;
     if (vm.count("threads")) po_.measure.threads = vm["threads"].as<int>();
     if (vm.count("time-budget")) po_.time_budget_s = vm["time-budget"].as<double>();
     if (vm.count("anchors")) po_.anchors = vm["anchors"].as<int>();

@@ -19,6 +19,8 @@ namespace thor {
 void MeasureOptions::validate() const {
   if (iterations < 1) throw InputError("measure.iterations = " + std::to_string(iterations) + ": expected >= 1");
   if (warmup < 0) throw InputError("measure.warmup = " + std::to_string(warmup) + ": expected >= 0");
+  if (!(min_window_seconds >= 0.0 && min_window_seconds <= 3600.0))
+    throw InputError("measure.min_window_seconds = " + std::to_string(min_window_seconds) + ": expected 0..3600");
   if (repeats < 1) throw InputError("measure.repeats = " + std::to_string(repeats) + ": expected >= 1");
   if (threads < 1 || threads > 1024)
     throw InputError("measure.threads = " + std::to_string(threads) + ": expected 1..1024");

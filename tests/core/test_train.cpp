@@ -125,3 +125,72 @@ TEST_CASE("median and the MAD outlier rule") {
   CHECK(keep.size() == 4);
   CHECK(std::find(keep.begin(), keep.end(), 4u) == keep.end());
 }
+
+namespace {
+
+// A data set whose samples are all `level` (a "bright" or "dark" data set):
+// the sim meter with sim_data_weight > 0 charges by the data fed.
+Dataset flat_dataset(float level, int64_t n) {
+  Dataset d = random_dataset({1, 8, 8}, n, 2, 3);
+  std::fill(d.data.begin(), d.data.end(), level);
+  d.name = "flat";
+  return d;
+}
+
+Architecture tiny_net() {
+  Architecture a;
+  a.input = {1, 8, 8};
+  a.batch_size = 4;
+  a.layers = {Layer::conv(3, 3), Layer::simple(LayerType::relu), Layer::simple(LayerType::flatten), Layer::linear(2)};
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("the protocol and the real run share one training step, fed the same way") {
+  register_sim_meter();
+  MeterOptions mo;
+  mo.sim_data_weight = 1.0;  // joules follow the mean input fed
+  auto meter = make_meter("sim", mo);
+  const Architecture arch = tiny_net();
+  const Dataset bright = flat_dataset(0.9f, 64);
+  TrainOptions opt;
+  opt.lr = 0.01;
+  MeasureOptions o;
+  o.iterations = 6;
+  o.warmup = 0;
+  o.repeats = 2;
+  const Measurement protocol = measure_training(arch, *meter, o, TrainFeed{&bright, opt});
+  CHECK(protocol.feed == "flat");
+  RunOptions ro;
+  ro.iterations = 40;
+  ro.windows = 4;
+  const RunMeasurement run = measure_real_run(arch, bright, opt, *meter, ro);
+  CHECK(run.feed == "flat");
+  REQUIRE(run.window_joules_per_iteration.size() == 4);
+  // Same step, same data: the same figure per iteration through both paths.
+  CHECK(protocol.joules_per_iteration == doctest::Approx(run.joules_per_iteration).epsilon(1e-9));
+  CHECK(run.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(arch) * 1.4).epsilon(1e-9));
+  // Without data the stand-in is fed, named, and costs what it costs.
+  const Measurement stand_in = measure_training(arch, *meter, o);
+  CHECK(stand_in.feed == kStandIn);
+  CHECK(stand_in.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(arch)).epsilon(1e-9));
+  // Data of another shape cannot feed the network: the stand-in, named.
+  const Dataset other = random_dataset({1, 5, 5}, 16, 2, 1);
+  CHECK(measure_training(arch, *meter, o, TrainFeed{&other, opt}).feed == kStandIn);
+}
+
+TEST_CASE("windows last at least min_window_seconds") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  MeasureOptions o;
+  o.iterations = 2;
+  o.warmup = 4;
+  o.repeats = 1;
+  o.min_window_seconds = 0.05;
+  const Measurement m = measure_training(tiny_net(), *meter, o);
+  CHECK(m.iterations > o.iterations);
+  CHECK(m.seconds_per_iteration * static_cast<double>(m.iterations) >= 0.03);
+  CHECK_THROWS_AS(RunOptions{0}.validate(), InputError);
+}
