@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <filesystem>
 #include <random>
 
 #include "thor/estimator.hpp"
@@ -39,10 +40,12 @@ struct Row {
 int main(int argc, char** argv) {
   int64_t max_iterations = 5000;
   double max_seconds = 60.0;
-  std::string meter_name = "cpu-model";
+  std::string meter_name = "cpu-model", trace;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (k == "--quick") {
+    if (i + 1 < argc && k == "--trace") {
+      trace = argv[++i];
+    } else if (k == "--quick") {
       max_iterations = 400;
       max_seconds = 3.0;
     } else if (i + 1 < argc && k == "--iterations") {
@@ -52,7 +55,7 @@ int main(int argc, char** argv) {
     } else if (i + 1 < argc && k == "--meter") {
       meter_name = argv[++i];
     } else {
-      std::cerr << "usage: bench_real_run [--iterations N] [--max-seconds S] [--meter M] [--quick]\n";
+      std::cerr << "usage: bench_real_run [--iterations N] [--max-seconds S] [--meter M] [--quick] [--trace A.yaml]\n";
       return 2;
     }
   }
@@ -73,6 +76,28 @@ int main(int argc, char** argv) {
     };
     MeterOptions mo;
     auto meter = make_meter(meter_name, mo);
+    std::filesystem::create_directories("out");
+    if (!trace.empty()) {
+      // How energy per iteration moves through a run, and what the protocol
+      // sees after different warm-ups.
+      const Architecture a = load_architecture(trace);
+      RunOptions ro;
+      ro.iterations = max_iterations;
+      ro.windows = 25;
+      const RunMeasurement r = measure_real_run(a, train, opt, *meter, ro);
+      std::cout << "real run " << r.joules_per_iteration << " J/iter; windows of " << ro.iterations / ro.windows
+                << " iterations:";
+      for (double w : r.window_joules_per_iteration) std::cout << " " << std::setprecision(4) << w / r.joules_per_iteration;
+      std::cout << "\n";
+      for (int64_t warm : {10, 100, 300, 1000}) {
+        MeasureOptions m;
+        m.warmup = warm;
+        const Measurement pm = measure_training(a, *meter, m, TrainFeed{&train, opt});
+        std::cout << "protocol warmup " << warm << ": " << pm.joules_per_iteration / r.joules_per_iteration
+                  << " of the real run (cv " << pm.cv << ")\n";
+      }
+      return 0;
+    }
 
     ProfilerOptions po;
     po.feed = TrainFeed{&train, opt};
@@ -80,6 +105,7 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const DeviceProfile profile = run_profiler({lenet.with_channels({12, 24, 120, 84}), cnn, mlp}, *meter, mo, po).profile;
     const double profile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    profile.save("out/bench_real_run.profile.json");
     const Estimator est(profile);
     std::cerr << "bench: profiled in " << profile_s << " s\n";
 

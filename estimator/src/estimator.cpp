@@ -47,15 +47,17 @@ Estimator::Estimator(DeviceProfile profile, EstimatorOptions options)
     if (!kind.model.fitted()) throw InputError("profile: kind '" + key + "' has no fitted model");
 }
 
-double Estimator::factor() const { return profile_.additivity.scale * options_.drift; }
+double Estimator::factor(const std::string& structure) const {
+  return profile_.additivity_for(structure).scale * options_.drift;
+}
 
-double Estimator::extra_relative_variance() const {
+double Estimator::extra_relative_variance(const std::string& structure) const {
   // Measurement noise of a network: the anchors' median variance, relative.
   double noise = 0.0;
   for (const auto& a : profile_.anchors)
     if (a.measured > 0) noise += a.variance / (a.measured * a.measured);
   if (!profile_.anchors.empty()) noise /= static_cast<double>(profile_.anchors.size());
-  const double add = profile_.additivity.relative_std, drift = options_.drift_relative_std;
+  const double add = profile_.additivity_for(structure).relative_std, drift = options_.drift_relative_std;
   return add * add + drift * drift + noise;
 }
 
@@ -107,7 +109,8 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
     r.layers.push_back(std::move(le));
   }
   if (r.status == EstimateStatus::missing_kind) r.joules_per_iteration += profile_.flops.b;
-  const double f = factor();
+  const std::string structure = structure_key(arch);
+  const double f = factor(structure);
   r.joules_per_iteration *= f;
   for (auto& l : r.layers) {
     l.joules *= f;
@@ -115,7 +118,7 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
   }
   r.model_std = f * std::sqrt(var);
   r.std = std::sqrt(r.model_std * r.model_std +
-                    extra_relative_variance() * r.joules_per_iteration * r.joules_per_iteration);
+                    extra_relative_variance(structure) * r.joules_per_iteration * r.joules_per_iteration);
   return r;
 }
 
@@ -135,8 +138,9 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
   EstimatePlan p;
   p.n_params_ = blocks.size();
   p.data_channels_ = arch.input[0];
-  p.factor_ = factor();
-  p.extra_rel_var_ = extra_relative_variance();
+  const std::string structure = structure_key(arch);
+  p.factor_ = factor(structure);
+  p.extra_rel_var_ = extra_relative_variance(structure);
   for (size_t b = 0; b < blocks.size(); ++b) {
     auto it = profile_.kinds.find(blocks[b].key);
     if (it == profile_.kinds.end())
@@ -241,6 +245,7 @@ MeasureOptions profile_protocol(const ProfileSettings& settings) {
   MeasureOptions o;
   o.iterations = settings.iterations;
   o.min_window_seconds = settings.min_window_seconds;
+  o.min_warmup_seconds = settings.min_warmup_seconds;
   o.repeats = settings.repeats;
   o.warmup = settings.warmup;
   o.threads = settings.threads;

@@ -309,12 +309,14 @@ void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const E
   }
 
   // Calibration: scale the variance so that leave-one-out errors are covered.
-  double z2 = 0.0, rel2 = 0.0;
+  double z2 = 0.0, rel2 = 0.0, abs2 = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
     z2 += loo_err[i] * loo_err[i] / std::max(1e-300, loo_var[i]);
     const double r = loo_err[i] / std::max(std::fabs(y[i]), 0.05 * mean_abs);
     rel2 += r * r;
+    abs2 += loo_err[i] * loo_err[i];
   }
+  loo_rms_ = std::sqrt(abs2 / static_cast<double>(n));
   kappa_ = std::max(1.0, z2 / static_cast<double>(n));
   loo_rel_ = std::sqrt(rel2 / static_cast<double>(n));
 }
@@ -362,6 +364,7 @@ json LayerModel::to_json() const {
   std::vector<double> cov(coef_cov_.data(), coef_cov_.data() + coef_cov_.size());
   j["coefficient_covariance"] = cov;
   j["loo_relative_error"] = loo_rel_;
+  j["loo_rms"] = loo_rms_;
   j["variance_scale"] = kappa_;
   j["residual_gp"] = residual_ ? residual_->to_json() : json();
   return j;
@@ -384,6 +387,7 @@ LayerModel LayerModel::from_json(const json& j, const std::string& where) {
     m.coef_ = Eigen::Map<const Eigen::VectorXd>(c.data(), q);
     m.coef_cov_ = Eigen::Map<const Eigen::MatrixXd>(cov.data(), q, q);
     m.loo_rel_ = j.at("loo_relative_error").get<double>();
+    m.loo_rms_ = j.at("loo_rms").get<double>();
     m.kappa_ = j.at("variance_scale").get<double>();
     if (!(m.kappa_ >= 1.0)) throw InputError(where + ": key 'variance_scale' must be >= 1");
     if (!j.at("residual_gp").is_null()) m.residual_ = gp::GaussianProcess::from_json(j.at("residual_gp"));

@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <fstream>
+#include <numeric>
 #include <thread>
 
 #include "thor/io.hpp"
@@ -54,6 +55,7 @@ std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) 
   cmp("repeats", repeats, o.repeats);
   cmp("warmup", warmup, o.warmup);
   cmp("min_window_seconds", min_window_seconds, o.min_window_seconds);
+  cmp("min_warmup_seconds", min_warmup_seconds, o.min_warmup_seconds);
   cmp("data", data, o.data);
   cmp("optimizer", optimizer, o.optimizer);
   cmp("lr", lr, o.lr);
@@ -94,6 +96,7 @@ ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOp
   s.repeats = measure.repeats;
   s.warmup = measure.warmup;
   s.min_window_seconds = measure.min_window_seconds;
+  s.min_warmup_seconds = measure.min_warmup_seconds;
   s.data = feed_name(feed, data_shape.empty() && feed.data ? feed.data->sample_shape : data_shape);
   s.optimizer = feed.train.optimizer;
   s.lr = feed.train.lr;
@@ -122,6 +125,7 @@ json DeviceProfile::to_json() const {
                    {"repeats", settings.repeats},
                    {"warmup", settings.warmup},
                    {"min_window_seconds", settings.min_window_seconds},
+                   {"min_warmup_seconds", settings.min_warmup_seconds},
                    {"static_watts", settings.static_watts},
                    {"core_watts", settings.core_watts},
                    {"data", settings.data},
@@ -135,7 +139,8 @@ json DeviceProfile::to_json() const {
                     {"cv", reference.cv}};
   json anchors_json = json::array();
   for (const auto& a : anchors)
-    anchors_json.push_back({{"architecture", a.architecture}, {"measured", a.measured}, {"variance", a.variance},
+    anchors_json.push_back({{"architecture", a.architecture}, {"structure", a.structure},
+                            {"measured", a.measured}, {"variance", a.variance},
                             {"estimated", a.estimated}, {"estimated_variance", a.estimated_variance}});
   j["anchors"] = anchors_json;
   j["additivity"] = {{"scale", additivity.scale},
@@ -211,6 +216,7 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     p.settings.repeats = s.at("repeats").get<int>();
     p.settings.warmup = s.at("warmup").get<int64_t>();
     p.settings.min_window_seconds = s.at("min_window_seconds").get<double>();
+    p.settings.min_warmup_seconds = s.at("min_warmup_seconds").get<double>();
     p.settings.static_watts = s.at("static_watts").get<double>();
     p.settings.core_watts = s.at("core_watts").get<double>();
     p.settings.data = s.at("data").get<std::string>();
@@ -230,7 +236,8 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     p.reference.cv = r.at("cv").get<double>();
     at = "anchors";
     for (const auto& a : j.at("anchors"))
-      p.anchors.push_back({a.at("architecture").get<std::string>(), a.at("measured").get<double>(),
+      p.anchors.push_back({a.at("architecture").get<std::string>(), a.at("structure").get<std::string>(),
+                           a.at("measured").get<double>(),
                            a.at("variance").get<double>(), a.at("estimated").get<double>(),
                            a.at("estimated_variance").get<double>()});
     at = "additivity";
@@ -239,6 +246,11 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     p.additivity.anchors = j.at("additivity").at("anchors").get<int>();
     if (!(p.additivity.scale > 0.0) || !(p.additivity.relative_std >= 0.0))
       throw InputError(where + ": key 'additivity': scale must be > 0 and relative_std >= 0");
+    // Per-structure corrections are derived from the anchors, not stored.
+    std::map<std::string, std::vector<Anchor>> by_structure;
+    for (const auto& a : p.anchors) by_structure[a.structure].push_back(a);
+    for (const auto& [key, list] : by_structure)
+      if (list.size() >= 2) p.structure_additivity[key] = fit_additivity(list);
     at = "kinds";
     const json& kinds = j.at("kinds");
     for (size_t i = 0; i < kinds.size(); ++i) {
@@ -290,6 +302,41 @@ DeviceProfile DeviceProfile::load(const std::string& path) {
     throw InputError(path + ": not valid JSON (corrupt or truncated?): " + e.what());
   }
   return from_json(j, path);
+}
+
+std::string structure_key(const Architecture& arch) {
+  std::string key;
+  for (const auto& b : split_blocks(arch)) key += (key.empty() ? "" : " | ") + b.key;
+  return key;
+}
+
+const AdditivityCorrection& DeviceProfile::additivity_for(const std::string& structure) const {
+  auto it = structure_additivity.find(structure);
+  return it != structure_additivity.end() ? it->second : additivity;
+}
+
+AdditivityCorrection fit_additivity(const std::vector<Anchor>& anchors) {
+  std::vector<double> q, qvar;
+  for (const auto& a : anchors)
+    if (a.estimated > 0 && a.measured > 0) {
+      q.push_back(a.measured / a.estimated);
+      qvar.push_back(a.variance / (a.measured * a.measured) +
+                     a.estimated_variance / (a.estimated * a.estimated));
+    }
+  AdditivityCorrection c;
+  c.anchors = static_cast<int>(q.size());
+  if (q.size() < 2) return c;
+  const double n = static_cast<double>(q.size());
+  const double qm = std::accumulate(q.begin(), q.end(), 0.0) / n;
+  double s2 = 0.0;
+  for (double x : q) s2 += (x - qm) * (x - qm);
+  s2 /= n - 1.0;
+  const double noise = std::accumulate(qvar.begin(), qvar.end(), 0.0) / n;
+  const double se2 = (s2 + noise) / n;
+  const double shift = qm - 1.0;
+  c.scale = 1.0 + (shift == 0.0 ? 0.0 : shift * std::max(0.0, 1.0 - se2 / (shift * shift)));
+  c.relative_std = std::sqrt(std::max(0.0, s2 - noise) + se2);
+  return c;
 }
 
 FlopsBaseline fit_flops_baseline(const DeviceProfile& profile) {

@@ -340,6 +340,7 @@ class ProfilingRun {
                                     {"meter", meter_.name()},
                                     {"iterations", mo.iterations},
                                     {"min_window_seconds", mo.min_window_seconds},
+                                    {"min_warmup_seconds", mo.min_warmup_seconds},
                                     {"repeats", mo.repeats},
                                     {"warmup", mo.warmup},
                                     {"threads", mo.threads},
@@ -440,9 +441,19 @@ void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::
 bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index,
                               size_t count, size_t min_points, size_t max_points, std::vector<int64_t>& next) {
   kind.refit(o_.model);
-  double mean_abs = 0.0;
-  for (const auto& p : kind.points) mean_abs += std::fabs(p.derived);
-  mean_abs /= static_cast<double>(kind.points.size());
+  // Uncertainty is judged against the energy of the variant network the
+  // point is measured in (the kind plus its companions): a cheap layer's
+  // model need not be precise relative to itself, only to what it adds to.
+  double mean_abs = 0.0, companions = 0.0, variants = 0.0;
+  for (const auto& p : kind.points) {
+    mean_abs += std::fabs(p.derived);
+    companions += p.measured - p.derived;
+    variants += p.measured;
+  }
+  const double n = static_cast<double>(kind.points.size());
+  mean_abs /= n;
+  companions = std::max(0.0, companions / n);
+  variants /= n;
   const Eigen::MatrixXd P = grid.points();
   double best_rel = -1.0;
   for (Eigen::Index i = 0; i < P.rows(); ++i) {
@@ -451,13 +462,13 @@ bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::I
     if (done_.count(f)) continue;
     const double x[2] = {P(i, 0), P.cols() > 1 ? P(i, 1) : 0.0};
     const auto pr = kind.model.predict(x);
-    const double rel = std::sqrt(pr.variance) / std::max(std::fabs(pr.mean), 0.05 * mean_abs);
+    const double rel = std::sqrt(pr.variance) / (std::max(std::fabs(pr.mean), 0.05 * mean_abs) + companions);
     if (rel > best_rel) {
       best_rel = rel;
       next = f;
     }
   }
-  const double loo = kind.model.loo_relative_error();
+  const double loo = kind.model.loo_rms() / std::max(1e-30, variants);
   progress_.update(index, count, plan.key, kind.points.size(), max_points, std::max(0.0, best_rel), o_.std_fraction,
                    elapsed());
   if (best_rel < 0) {
@@ -467,7 +478,7 @@ bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::I
   if (kind.points.size() >= min_points && best_rel < o_.std_fraction && loo < o_.loo_fraction) {
     std::ostringstream s;
     s << "max relative std " << best_rel * 100 << "% < " << o_.std_fraction * 100 << "% and leave-one-out error "
-      << loo * 100 << "% < " << o_.loo_fraction * 100 << "%";
+      << loo * 100 << "% < " << o_.loo_fraction * 100 << "% (of the variant's energy)";
     kind.stop_reason = s.str();
     return false;
   }
@@ -551,50 +562,38 @@ gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& a
 }
 
 void ProfilingRun::measure_anchors(const std::vector<Architecture>& architectures) {
+  // Per given architecture: itself, then random members of its family
+  // (channels uniform in channel_lower..base), `anchors` in all.
   std::vector<Architecture> nets;
-  for (const auto& a : architectures)
-    if (static_cast<int>(nets.size()) < o_.anchors) nets.push_back(a);
   std::mt19937_64 rng(o_.anchor_seed);
-  for (size_t i = 0; static_cast<int>(nets.size()) < o_.anchors && !architectures.empty(); ++i) {
-    const Architecture& base = architectures[i % architectures.size()];
-    auto ch = base.channels();
-    std::vector<int64_t> c;
-    for (size_t k = 0; k + 1 < ch.size(); ++k)
-      c.push_back(std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[k]), ch[k])(rng));
-    nets.push_back(base.with_channels(c));
+  for (const auto& base : architectures) {
+    nets.push_back(base);
+    const auto ch = base.channels();
+    for (int k = 1; k < o_.anchors; ++k) {
+      std::vector<int64_t> c;
+      for (size_t j = 0; j + 1 < ch.size(); ++j)
+        c.push_back(std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[j]), ch[j])(rng));
+      nets.push_back(base.with_channels(c));
+    }
   }
   DeviceProfile& p = profile();
-  std::vector<double> q, qvar;
+  std::map<std::string, std::vector<Anchor>> by_structure;
   for (const auto& net : nets) {
     const Measurement r = measure_training(net, meter_, o_.measure, o_.feed);
     Anchor a;
     a.architecture = net.summary();
+    a.structure = structure_key(net);
     a.measured = r.joules_per_iteration / drift_;
     a.variance = r.median_variance() / (drift_ * drift_);
     const auto e = sum_of_blocks(p, net);
     a.estimated = e.mean;
     a.estimated_variance = e.variance;
     p.anchors.push_back(a);
-    if (a.estimated > 0) {
-      q.push_back(a.measured / a.estimated);
-      qvar.push_back(a.variance / (a.measured * a.measured) + e.variance / (e.mean * e.mean));
-    }
+    by_structure[a.structure].push_back(a);
   }
-  AdditivityCorrection& c = p.additivity;
-  c.anchors = static_cast<int>(q.size());
-  if (q.size() < 2) return;
-  const double n = static_cast<double>(q.size());
-  const double qm = std::accumulate(q.begin(), q.end(), 0.0) / n;
-  double s2 = 0.0;
-  for (double x : q) s2 += (x - qm) * (x - qm);
-  s2 /= n - 1.0;
-  const double noise = std::accumulate(qvar.begin(), qvar.end(), 0.0) / n;
-  // Shrink the correction toward 1 by how much of it the anchors' own noise
-  // could explain; keep the spread the block models do not explain.
-  const double se2 = (s2 + noise) / n;
-  const double shift = qm - 1.0;
-  c.scale = 1.0 + (shift == 0.0 ? 0.0 : shift * std::max(0.0, 1.0 - se2 / (shift * shift)));
-  c.relative_std = std::sqrt(std::max(0.0, s2 - noise) + se2);
+  p.additivity = fit_additivity(p.anchors);
+  for (const auto& [key, list] : by_structure)
+    if (list.size() >= 2) p.structure_additivity[key] = fit_additivity(list);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       ("repeats", po::value<int>(), "fresh instances measured per point")
       ("warmup", po::value<int64_t>(), "iterations before each window opens")
       ("min-window", po::value<double>(), "seconds a measurement window lasts at least (default 0.25)")
+      ("min-warmup", po::value<double>(), "seconds the warm-up before each window lasts at least (default 0.15)")
       ("no-drift", "do not re-measure the reference workload between kinds")
       ("threads", po::value<int>(), "LibTorch intra-op threads during measurement")
       ("time-budget", po::value<double>(), "seconds; past it, remaining kinds keep only their bounds")
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     if (vm.count("repeats")) po_.measure.repeats = vm["repeats"].as<int>();
     if (vm.count("warmup")) po_.measure.warmup = vm["warmup"].as<int64_t>();
     if (vm.count("min-window")) po_.measure.min_window_seconds = vm["min-window"].as<double>();
+    if (vm.count("min-warmup")) po_.measure.min_warmup_seconds = vm["min-warmup"].as<double>();
     if (vm.count("no-drift")) po_.track_drift = false;
     if (vm.count("threads")) po_.measure.threads = vm["threads"].as<int>();
     if (vm.count("time-budget")) po_.time_budget_s = vm["time-budget"].as<double>();

@@ -19,6 +19,8 @@ namespace thor {
 void MeasureOptions::validate() const {
   if (iterations < 1) throw InputError("measure.iterations = " + std::to_string(iterations) + ": expected >= 1");
   if (warmup < 0) throw InputError("measure.warmup = " + std::to_string(warmup) + ": expected >= 0");
+  if (!(min_warmup_seconds >= 0.0 && min_warmup_seconds <= 3600.0))
+    throw InputError("measure.min_warmup_seconds = " + std::to_string(min_warmup_seconds) + ": expected 0..3600");
   if (!(min_window_seconds >= 0.0 && min_window_seconds <= 3600.0))
     throw InputError("measure.min_window_seconds = " + std::to_string(min_window_seconds) + ": expected 0..3600");
   if (repeats < 1) throw InputError("measure.repeats = " + std::to_string(repeats) + ": expected >= 1");
@@ -142,11 +144,18 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
     TrainFeed f = feed;
     f.train.seed = feed.train.seed + static_cast<uint64_t>(r) + o.seed - 1;
     TrainingSession session(arch, o.seed + static_cast<uint64_t>(r), f, o.device);
+    // Warm up: at least `warmup` iterations and `min_warmup_seconds`, past
+    // the first iterations' transient (they cost ~5 % more than the rest of
+    // a run here); the second half gives the pace that sizes the window.
+    const double w0 = wall_now();
     const int64_t first = o.warmup / 2;
     session.run(first);
     const double t0 = wall_now();
     session.run(o.warmup - first);
-    const double pace = (wall_now() - t0) / static_cast<double>(std::max<int64_t>(1, o.warmup - first));
+    const double t1 = wall_now();
+    const double pace = (t1 - t0) / static_cast<double>(std::max<int64_t>(1, o.warmup - first));
+    if (o.warmup - first > 0 && t1 - w0 < o.min_warmup_seconds)
+      session.run(static_cast<int64_t>(std::min(1e6, std::ceil((o.min_warmup_seconds - (t1 - w0)) / pace))));
     if (iterations == 0) iterations = o.warmup - first > 0 ? window_iterations(o, pace) : o.iterations;
     for (int attempt = 0;; ++attempt) {
       meter.set_workload(Workload{&arch, iterations, &session.stats()});

@@ -23,10 +23,11 @@ namespace {
 constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
 
 void parse_measure(const YamlCursor& c, MeasureOptions& m) {
-  c.allow_only({"iterations", "min_window", "repeats", "warmup", "threads", "flush_denormal", "outlier_k",
+  c.allow_only({"iterations", "min_window", "min_warmup", "repeats", "warmup", "threads", "flush_denormal", "outlier_k",
                 "busy_cores", "busy_retries", "pin_allocator"});
   m.iterations = c.get_int("iterations", m.iterations, 1, kBig);
   m.min_window_seconds = c.get_double("min_window", m.min_window_seconds, 0.0, 3600.0);
+  m.min_warmup_seconds = c.get_double("min_warmup", m.min_warmup_seconds, 0.0, 3600.0);
   m.repeats = static_cast<int>(c.get_int("repeats", m.repeats, 1, 1000));
   m.warmup = c.get_int("warmup", m.warmup, 0, kBig);
   m.threads = static_cast<int>(c.get_int("threads", m.threads, 1, 1024));
@@ -101,7 +102,7 @@ Recipe load_recipe(const std::string& path) {
   if (root.has("profile")) {
     const YamlCursor p = root.child("profile");
     p.allow_only({"max_points", "min_points", "std_fraction", "loo_fraction", "anchors", "time_budget", "iterations",
-                  "min_window", "repeats", "warmup", "threads", "cache"});
+                  "min_window", "min_warmup", "repeats", "warmup", "threads", "cache"});
     r.profile.max_points = static_cast<int>(p.get_int("max_points", r.profile.max_points, 2, 1000));
     r.profile.min_points = static_cast<int>(p.get_int("min_points", r.profile.min_points, 2, 1000));
     r.profile.std_fraction = p.get_double("std_fraction", r.profile.std_fraction, 1e-6, 0.99);
@@ -110,6 +111,8 @@ Recipe load_recipe(const std::string& path) {
     r.profile.time_budget_s = p.get_double("time_budget", 0.0, 0.0, 1e7);
     r.profile.measure.min_window_seconds =
         p.get_double("min_window", r.profile.measure.min_window_seconds, 0.0, 3600.0);
+    r.profile.measure.min_warmup_seconds =
+        p.get_double("min_warmup", r.profile.measure.min_warmup_seconds, 0.0, 3600.0);
     r.profile.measure.iterations = p.get_int("iterations", r.profile.measure.iterations, 1, kBig);
     r.profile.measure.repeats = static_cast<int>(p.get_int("repeats", r.profile.measure.repeats, 1, 1000));
     r.profile.measure.warmup = p.get_int("warmup", r.profile.measure.warmup, 0, kBig);

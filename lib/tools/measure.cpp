@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
       ("arch", po::value(&arch_path), "architecture YAML to train and measure")
       ("iterations", po::value(&mo.iterations)->default_value(mo.iterations), "measured iterations per repeat (at least)")
       ("min-window", po::value(&mo.min_window_seconds)->default_value(mo.min_window_seconds), "seconds a window lasts at least")
+      ("min-warmup", po::value(&mo.min_warmup_seconds)->default_value(mo.min_warmup_seconds), "seconds the warm-up lasts at least")
       ("data", po::value(&data_name), "train on this data set (fashion-mnist, mnist) instead of the stand-in")
       ("optimizer", po::value(&feed.train.optimizer)->default_value(feed.train.optimizer), "sgd or adam")
       ("lr", po::value(&feed.train.lr)->default_value(feed.train.lr), "learning rate")

@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1 arch=$2 dir=$3
 rm -rf "$dir" && mkdir -p "$dir"
 out=$dir/p.json journal=$dir/p.json.journal
-args=(--arch "$arch" --meter cpu-model --out "$out" --max-points 6 --batches 20 --repeats 2 --min-window 0 --anchors 1 --quiet)
+args=(--arch "$arch" --meter cpu-model --out "$out" --max-points 6 --batches 20 --repeats 2 --min-window 0 --min-warmup 0 --anchors 1 --quiet)
 "$bin/profile" "${args[@]}" & pid=$!
 for _ in $(seq 1 600); do
   [ -f "$journal" ] && [ "$(wc -l < "$journal")" -ge 6 ] && break

@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1 src=$2 dir=$3
 rm -rf "$dir" && mkdir -p "$dir"
 /usr/bin/python3 "$src/tests/estimator/make_torchscript.py" "$dir"
-"$bin/profile" --arch "$src/recipes/arch/lenet5.yaml" --meter cpu-model --out "$dir/p.json" --max-points 4 --batches 5 --repeats 1 --min-window 0 --anchors 1 --quiet >/dev/null
+"$bin/profile" --arch "$src/recipes/arch/lenet5.yaml" --meter cpu-model --out "$dir/p.json" --max-points 4 --batches 5 --repeats 1 --min-window 0 --min-warmup 0 --anchors 1 --quiet >/dev/null
 yaml=$("$bin/estimate" --profile "$dir/p.json" --arch "$src/recipes/arch/lenet5.yaml" --json)
 ts=$("$bin/estimate" --profile "$dir/p.json" --torchscript "$dir/lenet.pt" --input-shape 1,28,28 --batch-size 32 --json)
 j1=$(echo "$yaml" | sed -n 's/^  "joules_per_iteration": \(.*\),$/\1/p')

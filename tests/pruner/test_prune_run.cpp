@@ -35,8 +35,8 @@ model:
     - relu
     - linear: {out: 2}
 train: {optimizer: adam, lr: 0.003, iterations: 40, record_every: 10}
-profile: {max_points: 3, iterations: 4, repeats: 1, warmup: 1, min_window: 0, anchors: 1}
-measure: {iterations: 5, repeats: 2, warmup: 1, min_window: 0}
+profile: {max_points: 3, iterations: 4, repeats: 1, warmup: 1, min_window: 0, min_warmup: 0, anchors: 1}
+measure: {iterations: 5, repeats: 2, warmup: 1, min_window: 0, min_warmup: 0}
 prune:
   budget: {fraction: 0.6}
   samples: 200

@@ -111,10 +111,11 @@ class Estimator {
   std::vector<double> mean_batch(const EstimatePlan& plan, const std::vector<int64_t>& channels) const;
   /// The FLOPs baseline's joules per iteration for `arch`.
   double flops_estimate(const Architecture& arch) const;
-  /// Factor applied to every sum of blocks (additivity scale × drift).
-  double factor() const;
-  /// Relative variance added to every estimate (additivity, drift, noise).
-  double extra_relative_variance() const;
+  /// Factor applied to a sum of blocks of this structure (structure_key()):
+  /// its family's additivity scale × drift.
+  double factor(const std::string& structure) const;
+  /// Relative variance added to such an estimate (additivity, drift, noise).
+  double extra_relative_variance(const std::string& structure) const;
   /// One line naming what the profile trained on.
   std::string basis() const;
 

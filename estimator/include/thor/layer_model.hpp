@@ -67,6 +67,8 @@ class LayerModel {
   /// Root mean square of the leave-one-out errors, relative to each point's
   /// |y| (floored at 5 % of the mean |y|): what the stop rule reads.
   double loo_relative_error() const { return loo_rel_; }
+  /// Root mean square of the leave-one-out errors, in joules per iteration.
+  double loo_rms() const { return loo_rms_; }
   /// Factor (>= 1) the predictive variance was scaled by so that
   /// leave-one-out errors are covered.
   double variance_scale() const { return kappa_; }
@@ -90,6 +92,7 @@ class LayerModel {
   Eigen::MatrixXd coef_cov_;  // covariance of coef_ (zero rows for inactive terms)
   std::optional<gp::GaussianProcess> residual_;
   double loo_rel_ = 0.0;
+  double loo_rms_ = 0.0;
   double kappa_ = 1.0;
 };
 

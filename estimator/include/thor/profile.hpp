@@ -57,6 +57,7 @@ struct KindModel {
 /// check additivity (the paper's eq. 4) where the estimator will be used.
 struct Anchor {
   std::string architecture;  ///< Architecture::summary()
+  std::string structure;     ///< structure_key() of the architecture
   double measured = 0.0;     ///< joules per iteration (drift-corrected)
   double variance = 0.0;     ///< of `measured`
   double estimated = 0.0;    ///< sum of the block models, before correction
@@ -102,6 +103,7 @@ struct ProfileSettings {
   int repeats = 0;
   int64_t warmup = 0;
   double min_window_seconds = 0.0;
+  double min_warmup_seconds = 0.0;
   double static_watts = 0.0;  ///< cpu-model constants (0 for real meters)
   double core_watts = 0.0;
   /// What variants whose input is the data were fed: the recipe's data set,
@@ -129,8 +131,14 @@ struct DeviceProfile {
   FlopsBaseline flops;
   ReferenceRecord reference;
   std::vector<Anchor> anchors;
-  AdditivityCorrection additivity;
+  AdditivityCorrection additivity;  ///< over all anchors
+  /// Per structure (structure_key()) with >= 2 anchors: a family's own
+  /// correction, used for its members instead of the overall one.
+  std::map<std::string, AdditivityCorrection> structure_additivity;
   double profile_seconds = 0.0;
+
+  /// The correction for an architecture of this structure.
+  const AdditivityCorrection& additivity_for(const std::string& structure) const;
 
   bool has(const std::string& key) const { return kinds.count(key) > 0; }
   nlohmann::json to_json() const;
@@ -141,6 +149,15 @@ struct DeviceProfile {
   /// Throws InputError naming the file for a missing, corrupt or truncated file.
   static DeviceProfile load(const std::string& path);
 };
+
+/// The sequence of an architecture's layer kinds (its blocks' keys): networks
+/// that differ only in channel counts share it.
+std::string structure_key(const Architecture& arch);
+
+/// The additivity correction from anchors: their measured / estimated
+/// ratio, shrunk towards 1 by what their own noise explains, and the spread
+/// the block models do not explain. Fewer than 2 anchors: scale 1.
+AdditivityCorrection fit_additivity(const std::vector<Anchor>& anchors);
 
 /// Fits the FLOPs baseline on every measurement in the profile.
 FlopsBaseline fit_flops_baseline(const DeviceProfile& profile);

@@ -53,9 +53,10 @@ struct ProfilerOptions {
   /// The training step: the recipe's data (variants whose input is the
   /// data's shape take it; others get the stand-in) and optimizer.
   TrainFeed feed;
-  /// Whole networks measured after the kinds to check additivity: the
-  /// architectures given, then random members of their family (channels
-  /// uniform in channel_lower..base), up to this many in all. 0: none.
+  /// Whole networks measured after the kinds to check additivity, per given
+  /// architecture: itself, then random members of its family (channels
+  /// uniform in channel_lower..base), this many in all. 0: none. Each
+  /// family gets its own correction (DeviceProfile::additivity_for).
   int anchors = 4;
   uint64_t anchor_seed = 7;
   /// Re-measure the reference workload before each kind and divide the

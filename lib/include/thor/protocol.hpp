@@ -28,6 +28,9 @@ struct MeasureOptions {
   /// (from the warm-up's pace), so that a window is never a few milliseconds.
   double min_window_seconds = 0.25;
   int64_t warmup = 10;      ///< iterations run before each window opens (into a representative training state)
+  /// ... and the warm-up lasts at least this long: a fresh network's first
+  /// ~100-200 steps cost more than the rest of its run (docs/measurement.md).
+  double min_warmup_seconds = 0.15;
   int repeats = 3;          ///< fresh model instances measured
   int threads = 1;          ///< LibTorch intra-op threads, pinned for the measurement
   bool flush_denormal = true;  ///< flush denormal floats to zero (FTZ/DAZ)
