@@ -75,6 +75,9 @@ def main():
         profiles, profile_s = [], []
         for p in range(a.profiles):
             path = os.path.join(a.out, f"{family}.p{p}.json")
+            for stale in (path, path + ".journal"):  # independent profiles: never resume an old one
+                if os.path.exists(stale):
+                    os.remove(stale)
             t0 = time.time()
             subprocess.run([os.path.join(bins, "profile"), "--arch", base_path, "--meter", a.meter, "--out", path,
                             "--quiet"], check=True, capture_output=True)

@@ -33,6 +33,7 @@ struct Row {
   std::string name;
   int64_t iterations = 0;
   double run1 = 0, run2 = 0, protocol = 0, estimate = 0, estimate_std = 0, early = 0, late = 0;
+  double ref_protocol = 0, ref_run = 0;  // reference workload before the protocol / around the runs
 };
 
 }  // namespace
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
     for (const auto& [name, arch] : nets) {
       Row r;
       r.name = name;
+      r.ref_protocol = measure_reference(*meter, MeasureOptions{}).joules_per_iteration;
       const Measurement m = measure_training(arch, *meter, MeasureOptions{}, TrainFeed{&train, opt});
       r.protocol = m.joules_per_iteration;
       const EstimateResult e = est.estimate(arch);
@@ -126,6 +128,7 @@ int main(int argc, char** argv) {
       const RunMeasurement a = measure_real_run(arch, train, opt, *meter, ro);
       ro.seed = 2;
       const RunMeasurement b = measure_real_run(arch, train, opt, *meter, ro);
+      r.ref_run = measure_reference(*meter, MeasureOptions{}).joules_per_iteration;
       r.run1 = a.joules_per_iteration;
       r.run2 = b.joules_per_iteration;
       r.early = 0.5 * (a.early + b.early);
@@ -160,6 +163,16 @@ int main(int argc, char** argv) {
     }
     std::cout << "\ngoals: estimate within max(3%, 1.5 x noise) of the real run, protocol within 2%: " << met << "/"
               << rows.size() << " architectures\n";
+    // How much of the protocol's error is the host's speed moving between
+    // the two measurements: the reference workload measured before the
+    // protocol and after the runs.
+    std::cout << "\nprotocol error with the host's drift divided out (reference workload before each):\n";
+    for (const auto& r : rows) {
+      const double real = 0.5 * (r.run1 + r.run2);
+      std::cout << "  " << std::left << std::setw(13) << r.name << std::right << std::fixed << std::setprecision(2)
+                << std::showpos << 100 * ((r.protocol / r.ref_protocol) / (real / r.ref_run) - 1.0) << "%"
+                << "  (host drift " << 100 * (r.ref_run / r.ref_protocol - 1.0) << "%)" << std::noshowpos << "\n";
+    }
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_real_run: error: " << e.what() << "\n";

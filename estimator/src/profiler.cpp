@@ -323,6 +323,17 @@ namespace {
 
 constexpr double kTwoSigma = 2.0;
 
+// Sum of block models for a whole network (before any correction).
+gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& arch) {
+  gp::Prediction total;
+  for (const auto& b : split_blocks(arch)) {
+    const auto p = profile.kinds.at(b.key).predict(b.features);
+    total.mean += std::max(0.0, p.mean);
+    total.variance += p.variance;
+  }
+  return total;
+}
+
 // One profiling run: the kinds in order, drift tracking, anchors.
 class ProfilingRun {
  public:
@@ -352,29 +363,25 @@ class ProfilingRun {
 
   DeviceProfile& profile() { return result_.profile; }
 
-  // Measures the reference workload; sets the drift factor of what follows.
-  void track_drift(bool first) {
+  // Measures the reference workload; what follows until the next one is
+  // judged against it (finalize() divides the host's drift out).
+  void track_drift() {
     if (!o_.track_drift) return;
     MeasureOptions ro = o_.measure;
     ro.repeats = std::max(3, ro.repeats);
     const Measurement r = measure_reference(meter_, ro);
-    ReferenceRecord& ref = profile().reference;
-    if (first) {
-      ref.joules_per_iteration = r.joules_per_iteration;
-      ref.cv = r.cv;
-      drift_ = 1.0;
-    } else {
-      const double ratio = r.joules_per_iteration / ref.joules_per_iteration;
-      // Divide out only drift the reference can tell from its own noise.
-      const double noise = std::sqrt(2.0) * std::max(ref.cv, r.cv) / std::sqrt(double(ro.repeats));
-      drift_ = std::fabs(ratio - 1.0) > kTwoSigma * noise ? ratio : 1.0;
-    }
-    ref.end_joules_per_iteration = r.joules_per_iteration;
+    refs_.push_back(r.joules_per_iteration);
+    ref_cvs_.push_back(r.cv);
+    ref_repeats_ = ro.repeats;
   }
 
   void profile_kind(const KindPlan& plan, size_t index, size_t count);
   void finish() { progress_.done(); }
   void measure_anchors(const std::vector<Architecture>& architectures);
+  // Divides each segment's host drift (its reference against the median of
+  // all references) out of its measurements, re-derives every kind in
+  // profiling order, then the anchors and the additivity corrections.
+  void finalize(const std::vector<KindPlan>& plans);
 
  private:
   void measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f);
@@ -387,8 +394,18 @@ class ProfilingRun {
   Journal journal_;
   Progress progress_;
   std::chrono::steady_clock::time_point t_start_;
-  double drift_ = 1.0;
   std::set<std::vector<int64_t>> done_;
+  std::vector<double> refs_, ref_cvs_;  // reference J/iter and cv, in order
+  int ref_repeats_ = 3;
+  // Raw (uncorrected) median and its variance per point, and the reference
+  // segment each kind and the anchors were measured in.
+  std::map<std::string, std::vector<std::pair<double, double>>> raw_;
+  std::map<std::string, int> segment_;
+  std::vector<Architecture> anchor_nets_;
+  std::vector<std::pair<double, double>> anchor_raw_;
+  int anchor_segment_ = -1;
+  double segment_factor(int s) const;
+  void derive(const KindPlan& plan, RawMeasurement& m) const;
 };
 
 void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f) {
@@ -415,24 +432,79 @@ void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::
                      {"feed", m.feed}});
   }
   m.features.assign(f.begin(), f.end());
-  m.drift = drift_;
-  m.measured /= drift_;
-  m.variance /= drift_ * drift_;
-  // Subtractivity (eq. 1, 2): remove the other blocks' predicted energy and
-  // carry their predictive variance into this point's noise.
-  const auto blocks = split_blocks(variant);
+  m.drift = 1.0;
+  raw_[plan.key].push_back({m.measured, m.variance});
+  segment_[plan.key] = static_cast<int>(refs_.size()) - 1;
+  derive(plan, m);
+  kind.points.push_back(m);
+  done_.insert(f);
+}
+
+// Subtractivity (eq. 1, 2): m.derived = m.measured minus the other blocks'
+// predicted energy; their predictive variance joins the point's own.
+void ProfilingRun::derive(const KindPlan& plan, RawMeasurement& m) const {
+  std::vector<int64_t> f;
+  for (double x : m.features) f.push_back(static_cast<int64_t>(std::llround(x)));
+  const auto blocks = split_blocks(plan.variant(f));
   m.derived = m.measured;
   for (size_t b = 0; b < blocks.size(); ++b) {
     if (b == plan.target_block) continue;
-    auto it = profile().kinds.find(blocks[b].key);
-    if (it == profile().kinds.end() || !it->second.model.fitted())
+    auto it = result_.profile.kinds.find(blocks[b].key);
+    if (it == result_.profile.kinds.end() || !it->second.model.fitted())
       throw std::logic_error("profiler: companion kind " + blocks[b].key + " not profiled before " + plan.key);
     const auto p = it->second.predict(blocks[b].features);
     m.derived -= p.mean;
     m.variance += p.variance;
   }
-  kind.points.push_back(m);
-  done_.insert(f);
+}
+
+double ProfilingRun::segment_factor(int s) const {
+  if (s < 0 || refs_.size() < 2) return 1.0;
+  const double base = median(refs_);
+  const double ratio = refs_[static_cast<size_t>(s)] / base;
+  // Divide out only drift the reference can tell from its own noise.
+  const double cv = std::max(ref_cvs_[static_cast<size_t>(s)], median(ref_cvs_));
+  const double noise = std::sqrt(2.0) * cv / std::sqrt(static_cast<double>(ref_repeats_));
+  return std::fabs(ratio - 1.0) > kTwoSigma * noise ? ratio : 1.0;
+}
+
+void ProfilingRun::finalize(const std::vector<KindPlan>& plans) {
+  DeviceProfile& p = profile();
+  if (!refs_.empty()) {
+    p.reference.joules_per_iteration = median(refs_);
+    p.reference.end_joules_per_iteration = refs_.back();
+    p.reference.cv = median(ref_cvs_);
+  }
+  for (const auto& plan : plans) {
+    KindModel& kind = p.kinds.at(plan.key);
+    const double f = segment_factor(segment_.count(plan.key) ? segment_.at(plan.key) : -1);
+    const auto& raw = raw_.at(plan.key);
+    for (size_t i = 0; i < kind.points.size(); ++i) {
+      RawMeasurement& m = kind.points[i];
+      m.drift = f;
+      m.measured = raw[i].first / f;
+      m.variance = raw[i].second / (f * f);
+      derive(plan, m);
+    }
+    kind.refit(o_.model);
+  }
+  const double fa = segment_factor(anchor_segment_);
+  std::map<std::string, std::vector<Anchor>> by_structure;
+  for (size_t i = 0; i < anchor_nets_.size(); ++i) {
+    Anchor a;
+    a.architecture = anchor_nets_[i].summary();
+    a.structure = structure_key(anchor_nets_[i]);
+    a.measured = anchor_raw_[i].first / fa;
+    a.variance = anchor_raw_[i].second / (fa * fa);
+    const auto e = sum_of_blocks(p, anchor_nets_[i]);
+    a.estimated = e.mean;
+    a.estimated_variance = e.variance;
+    p.anchors.push_back(a);
+    by_structure[a.structure].push_back(a);
+  }
+  p.additivity = fit_additivity(p.anchors);
+  for (const auto& [key, list] : by_structure)
+    if (list.size() >= 2) p.structure_additivity[key] = fit_additivity(list);
 }
 
 // Refits the kind and finds where it is least certain, relative to its
@@ -501,7 +573,7 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   kind.lower = plan.lower;
   kind.upper = plan.upper;
   const size_t dims = plan.lower.size();
-  const size_t max_points = dims == 1 ? size_t(o_.max_points) : size_t(o_.max_points) * 2;
+  const size_t max_points = dims == 1 ? size_t(o_.max_points) : size_t(o_.max_points) * 7 / 4;
   const size_t min_points = std::min(max_points, dims == 1 ? size_t(o_.min_points) : size_t(o_.min_points) * 2);
   done_.clear();
 
@@ -550,50 +622,31 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   profile().kinds[kind.key] = std::move(kind);
 }
 
-// Sum of block models for a whole network (before any correction).
-gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& arch) {
-  gp::Prediction total;
-  for (const auto& b : split_blocks(arch)) {
-    const auto p = profile.kinds.at(b.key).predict(b.features);
-    total.mean += std::max(0.0, p.mean);
-    total.variance += p.variance;
-  }
-  return total;
-}
-
 void ProfilingRun::measure_anchors(const std::vector<Architecture>& architectures) {
   // Per given architecture: itself, then random members of its family
-  // (channels uniform in channel_lower..base), `anchors` in all.
+  // (channels uniform in channel_lower..base), `anchors` in all. A search
+  // space's many structures share a budget of 4 families' worth, each
+  // structure keeping at least its own base network.
   std::vector<Architecture> nets;
   std::mt19937_64 rng(o_.anchor_seed);
+  const size_t families = std::max<size_t>(4, architectures.size());
+  const int per_family = std::max<int>(1, static_cast<int>(o_.anchors * 4 / families));
   for (const auto& base : architectures) {
     nets.push_back(base);
     const auto ch = base.channels();
-    for (int k = 1; k < o_.anchors; ++k) {
+    for (int k = 1; k < per_family; ++k) {
       std::vector<int64_t> c;
       for (size_t j = 0; j + 1 < ch.size(); ++j)
         c.push_back(std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[j]), ch[j])(rng));
       nets.push_back(base.with_channels(c));
     }
   }
-  DeviceProfile& p = profile();
-  std::map<std::string, std::vector<Anchor>> by_structure;
+  anchor_segment_ = static_cast<int>(refs_.size()) - 1;
   for (const auto& net : nets) {
     const Measurement r = measure_training(net, meter_, o_.measure, o_.feed);
-    Anchor a;
-    a.architecture = net.summary();
-    a.structure = structure_key(net);
-    a.measured = r.joules_per_iteration / drift_;
-    a.variance = r.median_variance() / (drift_ * drift_);
-    const auto e = sum_of_blocks(p, net);
-    a.estimated = e.mean;
-    a.estimated_variance = e.variance;
-    p.anchors.push_back(a);
-    by_structure[a.structure].push_back(a);
+    anchor_nets_.push_back(net);
+    anchor_raw_.push_back({r.joules_per_iteration, r.median_variance()});
   }
-  p.additivity = fit_additivity(p.anchors);
-  for (const auto& [key, list] : by_structure)
-    if (list.size() >= 2) p.structure_additivity[key] = fit_additivity(list);
 }
 
 }  // namespace
@@ -607,15 +660,13 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
   result.profile.settings = ProfileSettings::current(meter, meter_options, options.measure, options.feed, data_shape);
   ProfilingRun run(meter, options, result);
   run.open_journal();
-  run.track_drift(true);
   for (size_t ki = 0; ki < plans.size(); ++ki) {
-    if (ki > 0) run.track_drift(false);
+    run.track_drift();
     run.profile_kind(plans[ki], ki, plans.size());
   }
-  if (options.anchors > 0) {
-    run.track_drift(false);
-    run.measure_anchors(architectures);
-  }
+  run.track_drift();
+  if (options.anchors > 0) run.measure_anchors(architectures);
+  run.finalize(plans);
   run.finish();
   DeviceProfile& profile = result.profile;
   profile.flops = fit_flops_baseline(profile);

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
       ("anchors", po::value<int>(), "whole networks measured to check additivity (default 4)")
       ("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)")
       ("meter", po::value(&meter_name), "auto, rapl, nvml, jetson, battery, cpu-model (default auto)")
-      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 2x)")
+      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 1.75x)")
       ("std-fraction", po::value<double>(), "stop a kind when its max relative std < this (and its LOO error is low)")
       ("batches", po::value<int64_t>(), "measured training iterations per repeat (at least; windows last >= 0.3 s)")
       ("repeats", po::value<int>(), "fresh instances measured per point")

@@ -508,6 +508,9 @@ nlohmann::json PruneResult::to_json() const {
                    {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
                    {"measured_cv", baseline.measured_cv},
                    {"measured_rounds", baseline.measured_rounds},
+                   {"real_run_joules",
+                    baseline.real_run_joules > 0 ? nlohmann::json(baseline.real_run_joules) : nlohmann::json()},
+                   {"real_run_evaluation_joules", baseline.real_run_evaluation_joules},
                    {"real_run_joules_per_iteration",
                     baseline.real_run_joules_per_iteration > 0 ? nlohmann::json(baseline.real_run_joules_per_iteration)
                                                                : nlohmann::json()},
@@ -550,7 +553,9 @@ std::string PruneResult::full_report() const {
             baseline.flops_joules_per_iteration, list(baseline.channels).c_str());
   if (baseline.real_run_joules_per_iteration > 0) {
     const double run = baseline.real_run_joules_per_iteration;
-    s += strf("baseline's metered training run: %.5g J/iter; estimate %.5g (%+.1f%%), protocol %.5g (%+.1f%%)\n", run,
+    s += strf("baseline's metered training run: %.5g J (%.5g J of it evaluating the curve points), %.5g J/iter "
+              "training; estimate %.5g (%+.1f%%), protocol %.5g (%+.1f%%)\n",
+              baseline.real_run_joules, baseline.real_run_evaluation_joules, run,
               baseline.estimated_joules_per_iteration, 100.0 * (baseline.estimated_joules_per_iteration / run - 1.0),
               baseline.measured_joules_per_iteration, 100.0 * (baseline.measured_joules_per_iteration / run - 1.0));
   }
@@ -654,8 +659,16 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
       throw;
     }
     const EnergyReading run = meter->stop();
+    // What the curve's evaluations cost: one metered on its own, times their number.
+    meter->set_workload({&recipe.model, 0, nullptr});
+    meter->start();
+    (void)m.accuracy(test, t.eval_samples);
+    const EnergyReading one_eval = meter->stop();
     set_torch_threads(saved_threads);
-    b.real_run_joules_per_iteration = run.joules / static_cast<double>(std::max<int64_t>(1, t.iterations));
+    b.real_run_joules = run.joules;
+    b.real_run_evaluation_joules = one_eval.joules * static_cast<double>(b.curve.size());
+    b.real_run_joules_per_iteration = std::max(0.0, run.joules - b.real_run_evaluation_joules) /
+                                      static_cast<double>(std::max<int64_t>(1, t.iterations));
     return m;
   }();
   b.train_seconds = since(t_train);

@@ -97,6 +97,16 @@ TEST_CASE("prune end to end on a tiny generated CelebA") {
         doctest::Approx(j["pruned"]["measured_joules_per_iteration"].get<double>() /
                         j["baseline"]["measured_joules_per_iteration"].get<double>()));
   CHECK(j["pruned"]["verified"].get<int>() >= 1);
+  // The baseline's training was metered as a real run and split into its
+  // evaluations and its training steps.
+  const auto& b = j["baseline"];
+  REQUIRE(b["real_run_joules"].is_number());
+  CHECK(b["real_run_joules"].get<double>() > 0.0);
+  CHECK(b["real_run_evaluation_joules"].get<double>() > 0.0);
+  CHECK(b["real_run_evaluation_joules"].get<double>() < b["real_run_joules"].get<double>());
+  CHECK(b["real_run_joules_per_iteration"].get<double>() ==
+        doctest::Approx((b["real_run_joules"].get<double>() - b["real_run_evaluation_joules"].get<double>()) /
+                        j["train_iterations"].get<double>()));
   const std::string yaml = thor::read_file(out + "/pruned.yaml");
   CHECK(yaml.find("layers:") != std::string::npos);
 

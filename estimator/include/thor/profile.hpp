@@ -74,9 +74,9 @@ struct AdditivityCorrection {
 
 /// The reference workload (protocol.hpp) measured while profiling.
 struct ReferenceRecord {
-  double joules_per_iteration = 0.0;  ///< at the start of profiling
-  double end_joules_per_iteration = 0.0;  ///< at the end
-  double cv = 0.0;                    ///< of the start measurement's repeats
+  double joules_per_iteration = 0.0;  ///< median over the profiling run (the profile's "host state")
+  double end_joules_per_iteration = 0.0;  ///< the last one, at the end
+  double cv = 0.0;                    ///< median cv of its measurements' repeats
   bool measured() const { return joules_per_iteration > 0.0; }
 };
 

@@ -40,7 +40,7 @@ struct KindPlan {
 std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t channel_lower = 1);
 
 struct ProfilerOptions {
-  int max_points = 12;           ///< per 1-D kind; 2-D kinds get 2x
+  int max_points = 12;           ///< per 1-D kind; 2-D kinds get 1.75x
   int min_points = 5;            ///< no kind stops before this; 2-D kinds get 2x
   /// Stop when, everywhere in the kind's channel box, the predicted std is
   /// below this fraction of the predicted energy ...
@@ -55,8 +55,10 @@ struct ProfilerOptions {
   TrainFeed feed;
   /// Whole networks measured after the kinds to check additivity, per given
   /// architecture: itself, then random members of its family (channels
-  /// uniform in channel_lower..base), this many in all. 0: none. Each
-  /// family gets its own correction (DeviceProfile::additivity_for).
+  /// uniform in channel_lower..base), this many in all (with more than 4
+  /// architectures, 4 × this many shared out, at least 1 each). 0: none.
+  /// A family with >= 2 anchors gets its own correction
+  /// (DeviceProfile::additivity_for); the others the overall one.
   int anchors = 4;
   uint64_t anchor_seed = 7;
   /// Re-measure the reference workload before each kind and divide the

@@ -87,8 +87,14 @@ struct BaselineResult {
   double measured_joules_per_iteration = 0.0;
   double measured_cv = 0.0;
   std::vector<double> measured_rounds;  ///< J/iter of every round of the final measurement
-  /// The baseline's training run metered whole (evaluation included), J/iter;
+  /// The baseline's training run metered whole, evaluation included (J);
   /// 0 when the baseline came from a checkpoint.
+  double real_run_joules = 0.0;
+  /// Of which the curve points' evaluations (one evaluation metered on its
+  /// own × their number), J.
+  double real_run_evaluation_joules = 0.0;
+  /// The training steps alone: (real_run_joules − evaluation) / iterations,
+  /// the figure the estimate and the protocol predict.
   double real_run_joules_per_iteration = 0.0;
   double train_flops = 0.0;
   int64_t params = 0;
