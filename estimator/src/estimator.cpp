@@ -156,7 +156,7 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
 }
 
 namespace {
-// Features of a term from the channel vector (see block_features()).
+// Features of a term from the channel vector (see block_features()); returns their count.
 inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, const int64_t* ch, int64_t data_c, double* x) {
   const double c_in = c_in_idx < 0 ? static_cast<double>(data_c) : static_cast<double>(ch[c_in_idx]);
   switch (role) {
@@ -179,8 +179,7 @@ double EstimatePlan::mean(const int64_t* channels) const {
   double total = 0.0;
   double x[2];
   for (const auto& t : terms_) {
-    const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
-    (void)d;
+    fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
     total += std::max(0.0, t.kind->model.predict_mean(x));
   }
   return factor_ * total;
@@ -190,8 +189,7 @@ gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
   gp::Prediction total;
   double x[2];
   for (const auto& t : terms_) {
-    const int d = fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
-    (void)d;
+    fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
     const auto p = t.kind->model.predict(x);
     total.mean += std::max(0.0, p.mean);
     total.variance += p.variance;

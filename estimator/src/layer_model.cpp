@@ -191,6 +191,107 @@ Loo loo_terms(const Design& D, const Eigen::VectorXd& y, const Eigen::VectorXd& 
 
 }  // namespace
 
+namespace {
+
+// Per-point variances (floored) and weights 1/sigma.
+void point_weights(const Eigen::VectorXd& y, const Eigen::VectorXd& variance, double floor, Eigen::VectorXd& var,
+                   Eigen::VectorXd& w) {
+  const Eigen::Index n = y.size();
+  const double mean_abs = std::max(1e-30, y.cwiseAbs().mean());
+  var.resize(n);
+  w.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double fl = floor * std::max(std::fabs(y[i]), 0.05 * mean_abs);
+    var[i] = std::max({variance[i], fl * fl, 1e-300});
+    w[i] = 1.0 / std::sqrt(var[i]);
+  }
+}
+
+// The step width by leave-one-out; a stepped model must beat the best
+// smoother one by `gain`. Returns the width and its leave-one-out errors.
+std::pair<int, Loo> choose_step(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w,
+                                std::vector<int> widths, double gain) {
+  std::sort(widths.begin(), widths.end());
+  widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
+  int best_step = 0;
+  Loo best;
+  for (int s : widths) {
+    const Design D = design(X, s);
+    if (D.A.cols() >= X.rows()) continue;  // needs a point to spare for leave-one-out
+    const Loo l = loo_terms(D, y, w);
+    if (best_step == 0 || l.score < best.score * (1.0 - (s > 1 ? gain : 0.0))) {
+      best_step = s;
+      best = l;
+    }
+  }
+  if (best_step == 0) {  // too few points for any leave-one-out: the smallest model
+    best.error = Eigen::VectorXd::Zero(y.size());
+    return {1, best};
+  }
+  return {best_step, best};
+}
+
+// Covariance of the active coefficients (raw units), scaled up when the
+// residuals exceed the known noise.
+Eigen::MatrixXd coefficient_covariance(const Design& D, const Eigen::VectorXd& coef, const Eigen::VectorXd& resid,
+                                       const Eigen::VectorXd& w) {
+  const Eigen::Index n = D.A.rows(), p = D.A.cols();
+  std::vector<Eigen::Index> active{0};
+  for (Eigen::Index j = 1; j < p; ++j)
+    if (coef[j] > 0.0) active.push_back(j);
+  const double dof = std::max<double>(1.0, static_cast<double>(n) - static_cast<double>(active.size()));
+  const double chi2 = (resid.cwiseProduct(w)).squaredNorm() / dof;
+  Eigen::MatrixXd Aw(n, static_cast<Eigen::Index>(active.size()));
+  for (size_t k = 0; k < active.size(); ++k)
+    Aw.col(static_cast<Eigen::Index>(k)) = D.A.col(active[k]).cwiseProduct(w) / D.scale[active[k]];
+  const Eigen::MatrixXd cov =
+      (Aw.transpose() * Aw).completeOrthogonalDecomposition().pseudoInverse() * std::max(1.0, chi2);
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(p, p);
+  for (size_t a = 0; a < active.size(); ++a)
+    for (size_t b = 0; b < active.size(); ++b)
+      out(active[a], active[b]) =
+          cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (D.scale[active[a]] * D.scale[active[b]]);
+  return out;
+}
+
+// A GP on the residual; returns it with its closed-form leave-one-out errors
+// and variances (noise s_i^2 at point i: e_i = (r_i − mu_i)·s_i^2 / (s_i^2 −
+// sigma_i^2), variance s_i^4 / (s_i^2 − sigma_i^2)), or nothing.
+struct ResidualFit {
+  gp::GaussianProcess gp;
+  Loo loo;
+  Eigen::VectorXd loo_var;
+};
+std::optional<ResidualFit> fit_residual(const Eigen::MatrixXd& X, const Eigen::VectorXd& resid,
+                                        const Eigen::VectorXd& var, const Eigen::VectorXd& w, gp::Options go) {
+  const Eigen::Index n = X.rows();
+  double max_range = 1.0;
+  for (Eigen::Index k = 0; k < X.cols(); ++k) max_range = std::max(max_range, X.col(k).maxCoeff() - X.col(k).minCoeff());
+  // Not below one channel step: the GP must not interpolate between neighbours.
+  go.length_scale_lower = std::max(go.length_scale_lower, 1.0 / max_range);
+  go.initial_length_scale = std::max(go.initial_length_scale, go.length_scale_lower);
+  go.threads = 1;
+  try {
+    ResidualFit f{gp::GaussianProcess(go), Loo{Eigen::VectorXd(n), 0.0}, Eigen::VectorXd(n)};
+    f.gp.fit(X, resid, var);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto pr = f.gp.predict(X.row(i).transpose());
+      const double s2 = (f.gp.noise_variance() + f.gp.jitter()) * f.gp.target_std() * f.gp.target_std() + var[i];
+      const double den = s2 - pr.variance;
+      if (!(den > 1e-300)) return std::nullopt;
+      f.loo.error[i] = (resid[i] - pr.mean) * s2 / den;
+      f.loo_var[i] = s2 * s2 / den;
+      f.loo.score += (w[i] * f.loo.error[i]) * (w[i] * f.loo.error[i]);
+    }
+    f.loo.score /= static_cast<double>(n);
+    return f;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a residual GP that cannot be fitted is simply not used
+  }
+}
+
+}  // namespace
+
 void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& variance,
                      const LayerModelOptions& o) {
   o.validate();
@@ -200,125 +301,44 @@ void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const E
   if (n < 2 || y.size() != n || variance.size() != n)
     throw InputError("layer_model: need >= 2 points with one target and one variance each");
   if (!y.allFinite() || !variance.allFinite()) throw InputError("layer_model: targets and variances must be finite");
+  Eigen::VectorXd var, w;
+  point_weights(y, variance, o.relative_noise_floor, var, w);
 
-  const double mean_abs = std::max(1e-30, y.cwiseAbs().mean());
-  Eigen::VectorXd var(n), w(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double fl = o.relative_noise_floor * std::max(std::fabs(y[i]), 0.05 * mean_abs);
-    var[i] = std::max({variance[i], fl * fl, 1e-300});
-    w[i] = 1.0 / std::sqrt(var[i]);
-  }
-
-  // Choose the step width by leave-one-out; a stepped model must beat the
-  // best smoother one clearly.
-  std::vector<int> widths = o.step_widths;
-  std::sort(widths.begin(), widths.end());
-  widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
-  int best_step = 0;
-  Loo best;
-  for (int s : widths) {
-    const Design D = design(X, s);
-    if (D.A.cols() >= n) continue;  // needs a point to spare for leave-one-out
-    const Loo l = loo_terms(D, y, w);
-    if (best_step == 0 || l.score < best.score * (1.0 - (s > 1 ? o.step_gain : 0.0))) {
-      best_step = s;
-      best = l;
-    }
-  }
-  if (best_step == 0) {  // too few points for any leave-one-out: smallest model
-    best_step = 1;
-    best.error = Eigen::VectorXd::Zero(n);
-  }
+  auto [step, loo] = choose_step(X, y, w, o.step_widths, o.step_gain);
   dims_ = d;
-  step_ = best_step;
+  step_ = step;
   const Design D = design(X, step_);
   std::vector<Eigen::Index> all(static_cast<size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) all[static_cast<size_t>(i)] = i;
   coef_ = fit_terms(D, y, w, all);
-
-  // Coefficient covariance on the active terms, scaled up when the residuals
-  // exceed the known noise.
-  const Eigen::Index p = D.A.cols();
   const Eigen::VectorXd resid = y - D.A * coef_;
-  std::vector<Eigen::Index> active{0};
-  for (Eigen::Index j = 1; j < p; ++j)
-    if (coef_[j] > 0.0) active.push_back(j);
-  const double dof = std::max<double>(1.0, static_cast<double>(n) - static_cast<double>(active.size()));
-  const double chi2 = (resid.cwiseProduct(w)).squaredNorm() / dof;
-  coef_cov_ = Eigen::MatrixXd::Zero(p, p);
-  {
-    Eigen::MatrixXd Aw(n, static_cast<Eigen::Index>(active.size()));
-    for (size_t k = 0; k < active.size(); ++k)
-      Aw.col(static_cast<Eigen::Index>(k)) = D.A.col(active[k]).cwiseProduct(w) / D.scale[active[k]];
-    const Eigen::MatrixXd info = Aw.transpose() * Aw;
-    const Eigen::MatrixXd cov = info.completeOrthogonalDecomposition().pseudoInverse() * std::max(1.0, chi2);
-    for (size_t a = 0; a < active.size(); ++a)
-      for (size_t b = 0; b < active.size(); ++b)
-        coef_cov_(active[a], active[b]) =
-            cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (D.scale[active[a]] * D.scale[active[b]]);
-  }
+  coef_cov_ = coefficient_covariance(D, coef_, resid, w);
 
-  // Residual GP, kept only when its leave-one-out error beats the work model's.
-  residual_.reset();
-  Eigen::VectorXd loo_err = best.error;
   Eigen::VectorXd loo_var(n);
-  double buf[kMaxTerms];
-  for (Eigen::Index i = 0; i < n; ++i) {
-    double x[2] = {X(i, 0), d > 1 ? X(i, 1) : 0.0};
-    const int q = terms(d, step_, x, buf);
-    const Eigen::Map<const Eigen::VectorXd> phi(buf, q);
-    loo_var[i] = phi.dot(coef_cov_ * phi) + var[i];
-  }
+  for (Eigen::Index i = 0; i < n; ++i) loo_var[i] = D.A.row(i).dot(coef_cov_ * D.A.row(i).transpose()) + var[i];
+  residual_.reset();
   if (o.residual_gp && n >= 4 && resid.cwiseAbs().maxCoeff() > 0.0) {
-    gp::Options go = o.gp;
-    double max_range = 1.0;
-    for (int k = 0; k < d; ++k) max_range = std::max(max_range, X.col(k).maxCoeff() - X.col(k).minCoeff());
-    // Not below one channel step: the GP must not interpolate between neighbours.
-    go.length_scale_lower = std::max(go.length_scale_lower, 1.0 / max_range);
-    go.initial_length_scale = std::max(go.initial_length_scale, go.length_scale_lower);
-    go.threads = 1;
-    gp::GaussianProcess g(go);
-    try {
-      g.fit(X, resid, var);
-      // Closed-form leave-one-out of a GP with noise s_i^2 at point i:
-      // e_i = (r_i − mu_i)·s_i^2 / (s_i^2 − sigma_i^2), variance s_i^4 / (s_i^2 − sigma_i^2).
-      Eigen::VectorXd gerr(n), gvar(n);
-      double gscore = 0.0;
-      bool ok = true;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const auto pr = g.predict(X.row(i).transpose());
-        const double s2 = (g.noise_variance() + g.jitter()) * g.target_std() * g.target_std() + var[i];
-        const double den = s2 - pr.variance;
-        if (!(den > 1e-300)) {
-          ok = false;
-          break;
-        }
-        gerr[i] = (resid[i] - pr.mean) * s2 / den;
-        gvar[i] = s2 * s2 / den;
-        gscore += (w[i] * gerr[i]) * (w[i] * gerr[i]);
-      }
-      gscore /= static_cast<double>(n);
-      if (ok && gscore < best.score) {
-        residual_ = std::move(g);
-        loo_err = gerr;
-        loo_var = gvar;
-      }
-    } catch (const std::exception&) {
-      // A residual GP that cannot be fitted is simply not used.
+    auto r = fit_residual(X, resid, var, w, o.gp);
+    if (r && r->loo.score < loo.score) {  // kept only when leave-one-out says it helps
+      residual_ = std::move(r->gp);
+      loo = r->loo;
+      loo_var = r->loo_var;
     }
   }
 
   // Calibration: scale the variance so that leave-one-out errors are covered.
+  const double mean_abs = std::max(1e-30, y.cwiseAbs().mean());
   double z2 = 0.0, rel2 = 0.0, abs2 = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    z2 += loo_err[i] * loo_err[i] / std::max(1e-300, loo_var[i]);
-    const double r = loo_err[i] / std::max(std::fabs(y[i]), 0.05 * mean_abs);
+    const double e = loo.error[i];
+    z2 += e * e / std::max(1e-300, loo_var[i]);
+    const double r = e / std::max(std::fabs(y[i]), 0.05 * mean_abs);
     rel2 += r * r;
-    abs2 += loo_err[i] * loo_err[i];
+    abs2 += e * e;
   }
-  loo_rms_ = std::sqrt(abs2 / static_cast<double>(n));
   kappa_ = std::max(1.0, z2 / static_cast<double>(n));
   loo_rel_ = std::sqrt(rel2 / static_cast<double>(n));
+  loo_rms_ = std::sqrt(abs2 / static_cast<double>(n));
 }
 
 double LayerModel::predict_mean(const double* x) const {

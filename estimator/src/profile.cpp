@@ -320,8 +320,9 @@ AdditivityCorrection fit_additivity(const std::vector<Anchor>& anchors) {
   for (const auto& a : anchors)
     if (a.estimated > 0 && a.measured > 0) {
       q.push_back(a.measured / a.estimated);
-      qvar.push_back(a.variance / (a.measured * a.measured) +
-                     a.estimated_variance / (a.estimated * a.estimated));
+      // Only the anchors' own measurement noise can explain a ratio away:
+      // the block models' error is what the correction is for.
+      qvar.push_back(a.variance / (a.measured * a.measured));
     }
   AdditivityCorrection c;
   c.anchors = static_cast<int>(q.size());

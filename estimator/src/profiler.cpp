@@ -47,185 +47,6 @@ ProfilerOptions profiler_options(const Recipe& recipe) {
   return o;
 }
 
-// ------------------------------------------------------------------ planning
-
-namespace {
-
-std::vector<Layer> strip_trailing_flatten(std::vector<Layer> layers) {
-  while (!layers.empty() && layers.back().type == LayerType::flatten) layers.pop_back();
-  return layers;
-}
-
-std::vector<Layer> with_param_out(std::vector<Layer> layers, int64_t out) {
-  for (auto& l : layers)
-    if (l.parametric()) l.out = out;
-  return layers;
-}
-
-// Appends "flatten (if needed) + linear(classes)" so the variant ends in scores.
-void append_output(Architecture& a, int64_t classes) {
-  a.layers = strip_trailing_flatten(a.layers);
-  const auto infos = a.infer();
-  if (infos.back().out_shape.size() == 3) a.layers.push_back(Layer::simple(LayerType::flatten));
-  a.layers.push_back(Layer::linear(classes));
-}
-
-struct Planner {
-  std::vector<KindPlan> outputs, inputs, hidden;
-  std::map<std::string, KindPlan*> by_key;
-
-  void merge(std::vector<KindPlan>& list, KindPlan plan) {
-    auto it = by_key.find(plan.key);
-    if (it != by_key.end()) {
-      for (size_t d = 0; d < plan.upper.size(); ++d) {
-        it->second->upper[d] = std::max(it->second->upper[d], plan.upper[d]);
-        it->second->lower[d] = std::min(it->second->lower[d], plan.lower[d]);
-      }
-      return;
-    }
-    list.push_back(std::move(plan));
-    // Pointers into vectors move on growth: rebuild the index.
-    by_key.clear();
-    for (auto* l : {&outputs, &inputs, &hidden})
-      for (auto& p : *l) by_key[p.key] = &p;
-  }
-
-  // 1-layer variant: data of the block's input shape with C = c, the block.
-  void add_output(const LayerBlock& blk, int64_t batch, int64_t lo, int64_t hi) {
-    KindPlan p;
-    p.key = blk.key;
-    p.role = BlockRole::output;
-    p.lower = {lo};
-    p.upper = {hi};
-    p.target_block = 0;
-    const std::vector<int64_t> shape = blk.in_structured;
-    std::vector<Layer> layers = blk.layers;
-    const bool has_leading = blk.first != blk.param;
-    if (blk.flattened_input && !has_leading) layers.insert(layers.begin(), Layer::simple(LayerType::flatten));
-    p.variant = [shape, layers, batch](const std::vector<int64_t>& f) {
-      Architecture a;
-      a.input = shape;
-      a.input[0] = f[0];
-      a.batch_size = batch;
-      a.layers = layers;
-      return a;
-    };
-    check(p, blk.key, {hi});
-    merge(outputs, std::move(p));
-  }
-
-  // 2-layer variant: data → the block with C_out = c → output layer.
-  void add_input(const LayerBlock& blk, const std::vector<int64_t>& data, int64_t batch, int64_t classes,
-                 int64_t lo, int64_t hi) {
-    KindPlan p;
-    p.key = blk.key;
-    p.role = BlockRole::input;
-    p.lower = {lo};
-    p.upper = {hi};
-    p.target_block = 0;
-    const std::vector<Layer> layers = blk.layers;
-    p.variant = [data, layers, batch, classes](const std::vector<int64_t>& f) {
-      Architecture a;
-      a.input = data;
-      a.batch_size = batch;
-      a.layers = with_param_out(layers, f[0]);
-      append_output(a, classes);
-      return a;
-    };
-    const Architecture top = p.variant({hi});
-    const auto vb = split_blocks(top);
-    add_output(vb[1], batch, lo, hi);
-    check(p, blk.key, {hi});
-    merge(inputs, std::move(p));
-  }
-
-  // 3-layer variant: adapter (C_out = c1) → the block (C_out = c2) → output layer.
-  void add_hidden(const LayerBlock& blk, const Architecture& arch, const LayerBlock& first, int64_t classes,
-                  const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
-    const int64_t batch = arch.batch_size;
-    const std::vector<Layer> body = strip_trailing_flatten(blk.layers);
-    const bool flat_in = blk.flattened_input;
-    auto make = [body, flat_in, batch, classes](const std::vector<int64_t>& data, const std::vector<Layer>& adapter) {
-      return [=](const std::vector<int64_t>& f) {
-        Architecture a;
-        a.input = data;
-        a.batch_size = batch;
-        a.layers = strip_trailing_flatten(with_param_out(adapter, f[0]));
-        if (flat_in) a.layers.push_back(Layer::simple(LayerType::flatten));
-        for (const auto& l : with_param_out(body, f[1])) a.layers.push_back(l);
-        append_output(a, classes);
-        return a;
-      };
-    };
-    // Prefer the architecture's own input block as the adapter (fewer kinds);
-    // fall back to a 1x1 conv on data of the right size, or a linear layer.
-    std::vector<std::function<Architecture(const std::vector<int64_t>&)>> options;
-    options.push_back(make(arch.input, first.layers));
-    if (blk.in_structured.size() == 3) {
-      const std::vector<int64_t> data{arch.input[0], blk.in_structured[1], blk.in_structured[2]};
-      options.push_back(make(data, {Layer::conv(1, 1)}));
-    } else {
-      options.push_back(make({64}, {Layer::linear(1)}));
-    }
-    for (auto& variant : options) {
-      Architecture top;
-      try {
-        top = variant(hi);
-      } catch (const InputError&) {
-        continue;
-      }
-      const auto vb = split_blocks(top);
-      if (vb.size() != 3 || vb[1].key != blk.key) continue;
-      KindPlan p;
-      p.key = blk.key;
-      p.role = BlockRole::hidden;
-      p.lower = lo;
-      p.upper = hi;
-      p.target_block = 1;
-      p.variant = variant;
-      add_output(vb[2], batch, lo[1], hi[1]);
-      add_input(vb[0], top.input, batch, classes, lo[0], hi[0]);
-      merge(hidden, std::move(p));
-      return;
-    }
-    throw std::logic_error("profiler: no 3-layer variant reproduces hidden kind " + blk.key);
-  }
-
-  static void check(const KindPlan& p, const std::string& key, const std::vector<int64_t>& at) {
-    const auto vb = split_blocks(p.variant(at));
-    if (vb.at(p.target_block).key != key)
-      throw std::logic_error("profiler: variant of " + key + " parses as " + vb.at(p.target_block).key);
-  }
-};
-
-}  // namespace
-
-std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t lo) {
-  Planner planner;
-  for (const auto& arch : architectures) {
-    const auto blocks = split_blocks(arch);
-    const int64_t classes = arch.num_outputs();
-    for (const auto& b : blocks) {
-      switch (b.role) {
-        case BlockRole::output:
-          planner.add_output(b, arch.batch_size, lo, std::max(lo, b.c_in));
-          break;
-        case BlockRole::input:
-          planner.add_input(b, arch.input, arch.batch_size, classes, lo, std::max(lo, b.c_out));
-          break;
-        case BlockRole::hidden:
-          planner.add_hidden(b, arch, blocks.front(), classes, {lo, lo},
-                             {std::max(lo, b.c_in), std::max(lo, b.c_out)});
-          break;
-      }
-    }
-  }
-  std::vector<KindPlan> out;
-  for (auto* l : {&planner.outputs, &planner.inputs, &planner.hidden})
-    for (auto& p : *l) out.push_back(p);
-  return out;
-}
-
 // ----------------------------------------------------------------- profiling
 
 namespace {
@@ -461,11 +282,20 @@ void ProfilingRun::derive(const KindPlan& plan, RawMeasurement& m) const {
 double ProfilingRun::segment_factor(int s) const {
   if (s < 0 || refs_.size() < 2) return 1.0;
   const double base = median(refs_);
-  const double ratio = refs_[static_cast<size_t>(s)] / base;
-  // Divide out only drift the reference can tell from its own noise.
-  const double cv = std::max(ref_cvs_[static_cast<size_t>(s)], median(ref_cvs_));
-  const double noise = std::sqrt(2.0) * cv / std::sqrt(static_cast<double>(ref_repeats_));
-  return std::fabs(ratio - 1.0) > kTwoSigma * noise ? ratio : 1.0;
+  // The drift of reference i against the median, when it is beyond twice
+  // the reference's own noise; else 0.
+  auto shift = [&](size_t i) {
+    const double ratio = refs_[i] / base;
+    const double cv = std::max(ref_cvs_[i], median(ref_cvs_));
+    const double noise = std::sqrt(2.0) * cv / std::sqrt(static_cast<double>(ref_repeats_));
+    return std::fabs(ratio - 1.0) > kTwoSigma * noise ? ratio - 1.0 : 0.0;
+  };
+  const size_t i = static_cast<size_t>(s);
+  if (i + 1 >= refs_.size()) return 1.0 + shift(i);
+  // A segment lies between two references: divide out drift only when both
+  // saw it, so that one reference's hiccup does not move a whole kind.
+  const double before = shift(i), after = shift(i + 1);
+  return before * after > 0.0 ? 1.0 + 0.5 * (before + after) : 1.0;
 }
 
 void ProfilingRun::finalize(const std::vector<KindPlan>& plans) {

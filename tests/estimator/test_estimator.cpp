@@ -318,3 +318,46 @@ TEST_CASE("the additivity correction follows consistent anchors and shrinks nois
   CHECK(noisy.relative_std > 0.015);
   CHECK(fit_additivity({anchor(1.5, 1.0)}).scale == 1.0);  // one anchor: no correction
 }
+
+namespace {
+// The sim device, with one hiccup: the second to fourth reference-workload
+// windows it meters read 25 % high (one whole reference measurement).
+class HiccupSim final : public EnergyMeter {
+ public:
+  std::string name() const override { return "sim"; }
+  EnergyKind kind() const override { return EnergyKind::simulated; }
+  void set_workload(const Workload& w) override { w_ = w; }
+  void start() override {}
+  EnergyReading stop() override {
+    EnergyReading r;
+    r.kind = EnergyKind::simulated;
+    r.seconds = 1.0;
+    double f = 1.0;
+    if (w_.architecture->summary() == reference_architecture().summary() && ++refs_ >= 2 && refs_ <= 4) f = 1.25;
+    r.joules = f * sim_joules_per_iteration(*w_.architecture) * static_cast<double>(w_.iterations);
+    return r;
+  }
+
+ private:
+  Workload w_;
+  int refs_ = 0;
+};
+}  // namespace
+
+TEST_CASE("one reference measurement's hiccup does not move the profile") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto clean_meter = make_meter("sim", mo);
+  HiccupSim hiccup;
+  const Architecture base = lenet();
+  ProfilerOptions o = sim_options();
+  o.max_points = 5;
+  const DeviceProfile clean = run_profiler({base}, *clean_meter, mo, o).profile;
+  const DeviceProfile bumped = run_profiler({base}, hiccup, mo, o).profile;
+  for (const auto& [key, kind] : bumped.kinds)
+    for (const auto& p : kind.points) CHECK_MESSAGE(p.drift == 1.0, key);
+  CHECK(bumped.reference.joules_per_iteration == doctest::Approx(clean.reference.joules_per_iteration));
+  const Architecture small = base.with_channels({3, 9, 60, 30});
+  CHECK(Estimator(bumped).estimate(small).joules_per_iteration ==
+        doctest::Approx(Estimator(clean).estimate(small).joules_per_iteration).epsilon(1e-6));
+}

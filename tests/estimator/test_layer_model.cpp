@@ -122,3 +122,31 @@ TEST_CASE("layer models round-trip through JSON and reject bad input") {
   o.step_widths = {0};
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("step_widths"), InputError);
 }
+
+TEST_CASE("a GP with per-point noise trusts quiet points and discounts a noisy one") {
+  // A line with one point pushed far off; that point is declared noisy.
+  const int n = 9;
+  Eigen::MatrixXd X(n, 1);
+  Eigen::VectorXd y(n), quiet = Eigen::VectorXd::Constant(n, 1e-6), flagged = quiet;
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = i;
+    y[i] = 1.0 + 0.5 * i;
+  }
+  y[4] += 2.0;
+  flagged[4] = 4.0;  // std 2: the outlier is within its own noise
+  gp::Options o;
+  o.learn_noise = false;
+  o.initial_noise_variance = 1e-8;
+  o.noise_variance_lower = 1e-10;
+  gp::GaussianProcess plain(o), hetero(o);
+  plain.fit(X, y, quiet);
+  hetero.fit(X, y, flagged);
+  const Eigen::VectorXd at4 = Eigen::VectorXd::Constant(1, 4.0);
+  // Declared noisy, the point barely pulls the mean; declared quiet, it is interpolated.
+  CHECK(std::fabs(hetero.predict(at4).mean - 3.0) < std::fabs(plain.predict(at4).mean - 3.0));
+  CHECK(plain.predict(at4).mean == doctest::Approx(5.0).epsilon(0.01));
+  const gp::GaussianProcess back = gp::GaussianProcess::from_json(hetero.to_json());
+  REQUIRE(back.point_variance().size() == n);
+  CHECK(back.predict(at4).mean == doctest::Approx(hetero.predict(at4).mean));
+  CHECK_THROWS_AS(plain.fit(X, y, Eigen::VectorXd::Constant(n, -1.0)), InputError);
+}
