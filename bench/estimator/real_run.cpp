@@ -61,8 +61,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    DataSpec spec;
-    const Dataset train = load_recipe_data(spec).first;
+    const Dataset train = load_training_data("fashion-mnist");
     TrainOptions opt;  // sgd, lr 0.05, momentum 0.9: the recipes' optimizer
     const Architecture lenet = load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml");
     const Architecture cnn = load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/cnn5.yaml");

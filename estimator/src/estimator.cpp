@@ -45,6 +45,10 @@ Estimator::Estimator(DeviceProfile profile, EstimatorOptions options)
   options_.validate();
   for (auto& [key, kind] : profile_.kinds)
     if (!kind.model.fitted()) throw InputError("profile: kind '" + key + "' has no fitted model");
+  // Measurement noise of a network: the anchors' median variance, relative.
+  for (const auto& a : profile_.anchors)
+    if (a.measured > 0) anchor_noise_ += a.variance / (a.measured * a.measured);
+  if (!profile_.anchors.empty()) anchor_noise_ /= static_cast<double>(profile_.anchors.size());
 }
 
 double Estimator::factor(const std::string& structure) const {
@@ -52,11 +56,7 @@ double Estimator::factor(const std::string& structure) const {
 }
 
 double Estimator::extra_relative_variance(const std::string& structure) const {
-  // Measurement noise of a network: the anchors' median variance, relative.
-  double noise = 0.0;
-  for (const auto& a : profile_.anchors)
-    if (a.measured > 0) noise += a.variance / (a.measured * a.measured);
-  if (!profile_.anchors.empty()) noise /= static_cast<double>(profile_.anchors.size());
+  const double noise = anchor_noise_;
   const double add = profile_.additivity_for(structure).relative_std, drift = options_.drift_relative_std;
   return add * add + drift * drift + noise;
 }
@@ -109,7 +109,7 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
     r.layers.push_back(std::move(le));
   }
   if (r.status == EstimateStatus::missing_kind) r.joules_per_iteration += profile_.flops.b;
-  const std::string structure = structure_key(arch);
+  const std::string structure = structure_key(blocks);
   const double f = factor(structure);
   r.joules_per_iteration *= f;
   for (auto& l : r.layers) {
@@ -138,7 +138,7 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
   EstimatePlan p;
   p.n_params_ = blocks.size();
   p.data_channels_ = arch.input[0];
-  const std::string structure = structure_key(arch);
+  const std::string structure = structure_key(blocks);
   p.factor_ = factor(structure);
   p.extra_rel_var_ = extra_relative_variance(structure);
   for (size_t b = 0; b < blocks.size(); ++b) {
@@ -239,17 +239,5 @@ DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const M
   return d;
 }
 
-MeasureOptions profile_protocol(const ProfileSettings& settings) {
-  MeasureOptions o;
-  o.iterations = settings.iterations;
-  o.min_window_seconds = settings.min_window_seconds;
-  o.min_warmup_seconds = settings.min_warmup_seconds;
-  o.repeats = settings.repeats;
-  o.warmup = settings.warmup;
-  o.threads = settings.threads;
-  o.flush_denormal = settings.flush_denormal;
-  o.device = settings.device;
-  return o;
-}
 
 }  // namespace thor

@@ -109,6 +109,19 @@ ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOp
   return s;
 }
 
+MeasureOptions ProfileSettings::protocol() const {
+  MeasureOptions o;
+  o.iterations = iterations;
+  o.min_window_seconds = min_window_seconds;
+  o.min_warmup_seconds = min_warmup_seconds;
+  o.repeats = repeats;
+  o.warmup = warmup;
+  o.threads = threads;
+  o.flush_denormal = flush_denormal;
+  o.device = device;
+  return o;
+}
+
 json DeviceProfile::to_json() const {
   json j;
   j["schema_version"] = kSchemaVersion;
@@ -304,11 +317,13 @@ DeviceProfile DeviceProfile::load(const std::string& path) {
   return from_json(j, path);
 }
 
-std::string structure_key(const Architecture& arch) {
+std::string structure_key(const std::vector<LayerBlock>& blocks) {
   std::string key;
-  for (const auto& b : split_blocks(arch)) key += (key.empty() ? "" : " | ") + b.key;
+  for (const auto& b : blocks) key += (key.empty() ? "" : " | ") + b.key;
   return key;
 }
+
+std::string structure_key(const Architecture& arch) { return structure_key(split_blocks(arch)); }
 
 const AdditivityCorrection& DeviceProfile::additivity_for(const std::string& structure) const {
   auto it = structure_additivity.find(structure);

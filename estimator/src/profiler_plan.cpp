@@ -1,5 +1,5 @@
-// Planning of guided profiling (paper section 3.2): which layer kinds an
-// architecture set needs and the 1/2/3-layer variant network of each.
+// Planning of guided profiling (paper section 3.2): its options, which layer
+// kinds an architecture set needs and the 1/2/3-layer variant network of each.
 #include <algorithm>
 #include <map>
 #include <stdexcept>
@@ -7,6 +7,35 @@
 #include "thor/profiler.hpp"
 
 namespace thor {
+
+void ProfilerOptions::validate() const {
+  if (max_points < 2) throw InputError("profile.max_points = " + std::to_string(max_points) + ": expected >= 2");
+  if (min_points < 2) throw InputError("profile.min_points = " + std::to_string(min_points) + ": expected >= 2");
+  if (!(std_fraction > 0.0 && std_fraction < 1.0))
+    throw InputError("profile.std_fraction = " + std::to_string(std_fraction) + ": expected 0 < x < 1");
+  if (!(loo_fraction > 0.0 && loo_fraction < 1.0))
+    throw InputError("profile.loo_fraction = " + std::to_string(loo_fraction) + ": expected 0 < x < 1");
+  if (anchors < 0 || anchors > 100) throw InputError("profile.anchors = " + std::to_string(anchors) + ": expected 0..100");
+  feed.train.validate();
+  model.validate();
+  if (!(time_budget_s >= 0.0)) throw InputError("profile.time_budget_s must be >= 0");
+  if (channel_lower < 1) throw InputError("profile.channel_lower must be >= 1");
+  measure.validate();
+}
+
+ProfilerOptions profiler_options(const Recipe& recipe) {
+  ProfilerOptions o;
+  o.max_points = recipe.profile.max_points;
+  o.min_points = recipe.profile.min_points;
+  o.std_fraction = recipe.profile.std_fraction;
+  o.loo_fraction = recipe.profile.loo_fraction;
+  o.anchors = recipe.profile.anchors;
+  o.time_budget_s = recipe.profile.time_budget_s;
+  o.measure = recipe.profile.measure;
+  o.feed.train = recipe.train;
+  return o;
+}
+
 // ------------------------------------------------------------------ planning
 
 namespace {

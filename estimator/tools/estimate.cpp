@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     std::optional<thor::DriftCheck> drift;
     if (vm.count("measure")) {
       // Measure like the profile did: its protocol, data and optimizer.
-      mo = thor::profile_protocol(profile.settings);
+      mo = profile.settings.protocol();
       feed.train.optimizer = profile.settings.optimizer;
       feed.train.lr = profile.settings.lr;
       feed.train.momentum = profile.settings.momentum;
@@ -85,9 +85,7 @@ int main(int argc, char** argv) {
         data_name = profile.settings.data.substr(0, slash);
       }
       if (!data_name.empty()) {
-        thor::DataSpec spec;
-        spec.dataset = data_name;
-        data = thor::load_recipe_data(spec).first;
+        data = thor::load_training_data(data_name);
         feed.data = &data;
       }
       meter = thor::make_meter(meter_name, meter_opts);

@@ -73,9 +73,7 @@ int main(int argc, char** argv) {
     if (vm.count("time-budget")) po_.time_budget_s = vm["time-budget"].as<double>();
     if (vm.count("anchors")) po_.anchors = vm["anchors"].as<int>();
     if (!data_name.empty()) {
-      thor::DataSpec spec;
-      spec.dataset = data_name;
-      data = thor::load_recipe_data(spec).first;
+      data = thor::load_training_data(data_name);
     }
     if (data.size() > 0) po_.feed.data = &data;
     if (vm.count("quiet")) po_.progress = false;

@@ -124,6 +124,28 @@ int64_t window_iterations(const MeasureOptions& o, double pace) {
 
 }  // namespace
 
+namespace {
+
+// Median, std and cv of the repeats the k·MAD rule keeps.
+void summarise(Measurement& m, double outlier_k) {
+  const auto keep = mad_inliers(m.repeat_joules, outlier_k);
+  m.rejected = static_cast<int>(m.repeat_joules.size() - keep.size());
+  std::vector<double> j, s;
+  for (size_t i : keep) {
+    j.push_back(m.repeat_joules[i]);
+    s.push_back(m.repeat_seconds[i]);
+  }
+  m.joules_per_iteration = median(j);
+  m.seconds_per_iteration = median(s);
+  const double mean = std::accumulate(j.begin(), j.end(), 0.0) / static_cast<double>(j.size());
+  double var = 0.0;
+  for (double x : j) var += (x - mean) * (x - mean);
+  m.std = j.size() > 1 ? std::sqrt(var / static_cast<double>(j.size() - 1)) : 0.0;
+  m.cv = mean > 0 ? m.std / mean : 0.0;
+}
+
+}  // namespace
+
 Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& o,
                              const TrainFeed& feed) {
   o.validate();
@@ -184,23 +206,33 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
     }
   }
   m.iterations = iterations;
-
-  const auto keep = mad_inliers(m.repeat_joules, o.outlier_k);
-  m.rejected = static_cast<int>(m.repeat_joules.size() - keep.size());
-  std::vector<double> j, s;
-  for (size_t i : keep) {
-    j.push_back(m.repeat_joules[i]);
-    s.push_back(m.repeat_seconds[i]);
-  }
-  m.joules_per_iteration = median(j);
-  m.seconds_per_iteration = median(s);
-  const double mean = std::accumulate(j.begin(), j.end(), 0.0) / j.size();
-  double var = 0.0;
-  for (double x : j) var += (x - mean) * (x - mean);
-  m.std = j.size() > 1 ? std::sqrt(var / (j.size() - 1)) : 0.0;
-  m.cv = mean > 0 ? m.std / mean : 0.0;
+  summarise(m, o.outlier_k);
   m.foreign_load = foreign_n ? foreign_sum / foreign_n : -1.0;
   return m;
+}
+
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
+                                             const MeasureOptions& options, const TrainFeed& feed) {
+  MeasureOptions one = options;
+  one.repeats = 1;
+  std::vector<Measurement> out(archs.size());
+  for (int r = 0; r < options.repeats; ++r) {
+    one.seed = options.seed + static_cast<uint64_t>(r);
+    for (size_t a = 0; a < archs.size(); ++a) {
+      const Measurement m = measure_training(archs[a], meter, one, feed);
+      Measurement& acc = out[a];
+      acc.repeat_joules.push_back(m.joules_per_iteration);
+      acc.repeat_seconds.push_back(m.seconds_per_iteration);
+      acc.kind = m.kind;
+      acc.meter = m.meter;
+      acc.threads = m.threads;
+      acc.flush_denormal = m.flush_denormal;
+      acc.iterations = m.iterations;
+      acc.feed = m.feed;
+    }
+  }
+  for (Measurement& m : out) summarise(m, options.outlier_k);
+  return out;
 }
 
 RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, const TrainOptions& train,

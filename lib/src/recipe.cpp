@@ -130,6 +130,12 @@ Recipe load_recipe(const std::string& path) {
   return r;
 }
 
+Dataset load_training_data(const std::string& name) {
+  if (name != "fashion-mnist" && name != "mnist")
+    throw InputError("--data '" + name + "': expected fashion-mnist or mnist (other data sets through a recipe)");
+  return load_mnist_folder(DataSpec{name}.resolved_root(), Split::train);
+}
+
 std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& d) {
   if (d.dataset == "celeba") {
     CelebAOptions o;

@@ -5,4 +5,5 @@ list(APPEND THOR_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli.cpp
   ${CMAKE_CURRENT_LIST_DIR}/recipe.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/torch_model.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/torch_model.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/torchscript.cpp)

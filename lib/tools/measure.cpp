@@ -105,9 +105,7 @@ int main(int argc, char** argv) {
     const thor::Architecture arch = thor::load_architecture(arch_path);
     thor::check_device(mo.device);
     if (!data_name.empty()) {
-      thor::DataSpec spec;
-      spec.dataset = data_name;
-      data = thor::load_recipe_data(spec).first;
+      data = thor::load_training_data(data_name);
       feed.data = &data;
     }
     const thor::Measurement m = thor::measure_training(arch, *meter, mo, feed);

@@ -122,6 +122,7 @@ class Estimator {
  private:
   DeviceProfile profile_;
   EstimatorOptions options_;
+  double anchor_noise_ = 0.0;  // anchors' mean relative median variance
 };
 
 /// The host's speed now against when a profile was made, from the reference
@@ -141,9 +142,5 @@ struct DriftCheck {
 /// reference record.
 DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const MeasureOptions& options,
                        double tolerance = 0.03);
-
-/// The protocol a profile was made under (iterations, window, repeats,
-/// warm-up, threads, denormals, device), for measuring like with like.
-MeasureOptions profile_protocol(const ProfileSettings& settings);
 
 }  // namespace thor

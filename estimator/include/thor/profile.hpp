@@ -116,6 +116,9 @@ struct ProfileSettings {
 
   /// Human-readable differences that matter for estimates ("threads: 1 vs 2").
   std::vector<std::string> differences(const ProfileSettings& other) const;
+  /// The protocol these settings were made under (iterations, window,
+  /// warm-up, repeats, threads, denormals, device): the inverse of current().
+  MeasureOptions protocol() const;
   /// The settings of this machine for a meter, protocol and training feed.
   static ProfileSettings current(const EnergyMeter& meter, const MeterOptions& meter_options,
                                  const MeasureOptions& measure, const TrainFeed& feed,
@@ -153,6 +156,8 @@ struct DeviceProfile {
 /// The sequence of an architecture's layer kinds (its blocks' keys): networks
 /// that differ only in channel counts share it.
 std::string structure_key(const Architecture& arch);
+/// The same from an architecture's blocks (split_blocks()), when at hand.
+std::string structure_key(const std::vector<LayerBlock>& blocks);
 
 /// The additivity correction from anchors: their measured / estimated
 /// ratio, shrunk towards 1 by what their own noise explains, and the spread

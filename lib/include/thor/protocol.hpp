@@ -120,6 +120,14 @@ std::vector<size_t> mad_inliers(const std::vector<double>& v, double k);
 Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& options,
                              const TrainFeed& feed = {});
 
+/// The protocol for several architectures at once, in rounds: round r
+/// measures each architecture once (a fresh instance seeded seed + r), so
+/// that a slow change of machine load hits all of them alike and their
+/// ratios stay meaningful. Per architecture: as measure_training over its
+/// repeats (median of the rounds the k·MAD rule keeps).
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
+                                             const MeasureOptions& options, const TrainFeed& feed = {});
+
 /// Meters a real training run: Model::train on `data` with `train`'s
 /// optimizer for `run.iterations` steps, evaluating on `eval` (when given)
 /// at every window boundary as a user's run with curve points would.

@@ -63,6 +63,11 @@ struct Recipe {
 /// Loads and validates a recipe. Relative paths inside stay as written.
 Recipe load_recipe(const std::string& path);
 
+/// The training split of a data set named on a command line (`--data`):
+/// fashion-mnist or mnist from Debian's default folders. Any other name is an
+/// InputError naming the flag, the value and the names accepted.
+Dataset load_training_data(const std::string& name);
+
 /// Loads the recipe's train and test sets (limits applied). Missing files
 /// are InputErrors naming what was looked for.
 std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& data);

@@ -1,0 +1,198 @@
+// TorchScript on thor's side: exporting a Model so that Python's
+// torch.jit.load can run it, reading an architecture back from a scripted
+// module, and the accuracy of a scripted model. A second translation unit
+// with LibTorch, kept apart from the training code in torch_model.cpp.
+#include <torch/script.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "thor/detail/torch_model.hpp"
+#include "thor/io.hpp"
+
+namespace thor {
+
+void Model::export_torchscript(const std::string& path) const {
+  // One submodule per layer, named layer<i> and of a class named like the
+  // torch.nn module it mirrors, so that architecture_from_torchscript (and a
+  // person in Python) can read the structure back.
+  torch::NoGradGuard no_grad;
+  torch::jit::Module m("ThorNet");
+  std::ostringstream top;
+  top << "def forward(self, x):\n";
+  const auto& arch = impl_->arch;
+  auto ints = [](int64_t v) { return c10::IValue(std::vector<int64_t>{v, v}); };
+  auto int_list = c10::ListType::ofInts();
+  for (size_t i = 0; i < arch.layers.size(); ++i) {
+    const Layer& l = arch.layers[i];
+    const auto& mod = impl_->modules[i];
+    auto param = [](torch::jit::Module& c, const char* name, const torch::Tensor& t) {
+      c.register_parameter(name, t.detach().cpu().clone(), false);
+    };
+    std::string cls, body;
+    switch (l.type) {
+      case LayerType::conv: cls = "Conv2d"; break;
+      case LayerType::linear: cls = "Linear"; break;
+      case LayerType::batchnorm: cls = arch.infer()[i].in_shape.size() == 3 ? "BatchNorm2d" : "BatchNorm1d"; break;
+      case LayerType::relu: cls = "ReLU"; break;
+      case LayerType::maxpool: cls = "MaxPool2d"; break;
+      case LayerType::avgpool: cls = "AvgPool2d"; break;
+      case LayerType::flatten: cls = "Flatten"; break;
+      case LayerType::dropout: cls = "Dropout"; break;
+    }
+    torch::jit::Module c(cls);
+    switch (l.type) {
+      case LayerType::conv: {
+        auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(mod.get());
+        param(c, "weight", conv->weight);
+        param(c, "bias", conv->bias);
+        c.register_attribute("stride", int_list, ints(l.effective_stride()));
+        c.register_attribute("padding", int_list, ints(l.padding));
+        body = "return torch.conv2d(x, self.weight, self.bias, self.stride, self.padding)";
+        break;
+      }
+      case LayerType::linear: {
+        auto* lin = dynamic_cast<torch::nn::LinearImpl*>(mod.get());
+        param(c, "weight", lin->weight);
+        param(c, "bias", lin->bias);
+        body = "return torch.linear(x, self.weight, self.bias)";
+        break;
+      }
+      case LayerType::batchnorm: {
+        torch::Tensor w, b, rm, rv;
+        if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(mod.get())) {
+          w = bn->weight; b = bn->bias; rm = bn->running_mean; rv = bn->running_var;
+        } else {
+          auto* bn1 = dynamic_cast<torch::nn::BatchNorm1dImpl*>(mod.get());
+          w = bn1->weight; b = bn1->bias; rm = bn1->running_mean; rv = bn1->running_var;
+        }
+        param(c, "weight", w);
+        param(c, "bias", b);
+        c.register_buffer("running_mean", rm.detach().cpu().clone());
+        c.register_buffer("running_var", rv.detach().cpu().clone());
+        body = "return torch.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var, False, 0.1, 1e-05, False)";
+        break;
+      }
+      case LayerType::relu: body = "return torch.relu(x)"; break;
+      case LayerType::maxpool:
+      case LayerType::avgpool:
+        c.register_attribute("kernel_size", int_list, ints(l.kernel));
+        c.register_attribute("stride", int_list, ints(l.effective_stride()));
+        c.register_attribute("padding", int_list, ints(l.padding));
+        body = l.type == LayerType::maxpool
+                   ? "return torch.max_pool2d(x, self.kernel_size, self.stride, self.padding)"
+                   : "return torch.avg_pool2d(x, self.kernel_size, self.stride, self.padding)";
+        break;
+      case LayerType::flatten: body = "return torch.flatten(x, 1)"; break;
+      case LayerType::dropout:
+        c.register_attribute("p", c10::FloatType::get(), c10::IValue(l.p));
+        body = "return x";  // identity at inference
+        break;
+    }
+    c.define("def forward(self, x):\n    " + body + "\n");
+    const std::string name = "layer" + std::to_string(i);
+    m.register_module(name, c);
+    top << "    x = self." << name << ".forward(x)\n";
+  }
+  top << "    return x\n";
+  m.define(top.str());
+  std::ostringstream out;
+  m.save(out);
+  write_file_atomic(path, out.str());
+}
+
+Architecture architecture_from_torchscript(const std::string& path, const std::vector<int64_t>& input_shape,
+                                          int64_t batch_size) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
+  }
+  Architecture a;
+  a.input = input_shape;
+  a.batch_size = batch_size;
+  // Reads an int or the first of an int list from an attribute or a class constant.
+  auto get_int = [](const torch::jit::Module& c, const char* name, int64_t fallback) -> int64_t {
+    c10::IValue v;
+    if (c.hasattr(name)) {
+      v = c.attr(name);
+    } else if (auto slot = c.type()->findConstantSlot(name)) {
+      v = c.type()->getConstant(*slot);
+    } else {
+      return fallback;
+    }
+    if (v.isInt()) return v.toInt();
+    if (v.isIntList()) return v.toIntVector().at(0);
+    if (v.isTuple()) return v.toTuple()->elements().at(0).toInt();
+    return fallback;
+  };
+  std::function<void(const torch::jit::Module&, const std::string&)> walk = [&](const torch::jit::Module& mod,
+                                                                            const std::string& prefix) {
+    for (const auto& child : mod.named_children()) {
+      const std::string name = prefix.empty() ? child.name : prefix + "." + child.name;
+      const std::string cls = child.value.type()->name() ? child.value.type()->name()->name() : "";
+      const auto& c = child.value;
+      if (cls == "Conv2d") {
+        const auto w = c.attr("weight").toTensor();
+        Layer l = Layer::conv(w.size(0), w.size(2), get_int(c, "stride", 1), get_int(c, "padding", 0));
+        if (w.size(2) != w.size(3))
+          throw InputError(path + ": module '" + name + "' (Conv2d) has a non-square kernel");
+        a.layers.push_back(l);
+      } else if (cls == "Linear") {
+        a.layers.push_back(Layer::linear(c.attr("weight").toTensor().size(0)));
+      } else if (cls == "BatchNorm2d" || cls == "BatchNorm1d") {
+        a.layers.push_back(Layer::simple(LayerType::batchnorm));
+      } else if (cls == "ReLU") {
+        a.layers.push_back(Layer::simple(LayerType::relu));
+      } else if (cls == "MaxPool2d" || cls == "AvgPool2d") {
+        const int64_t k = get_int(c, "kernel_size", 0);
+        Layer l = Layer::pool(cls == "MaxPool2d" ? LayerType::maxpool : LayerType::avgpool, k, get_int(c, "stride", k));
+        l.padding = get_int(c, "padding", 0);
+        a.layers.push_back(l);
+      } else if (cls == "Flatten") {
+        a.layers.push_back(Layer::simple(LayerType::flatten));
+      } else if (cls == "Dropout") {
+        double p = 0.5;
+        if (c.hasattr("p") && c.attr("p").isDouble()) p = c.attr("p").toDouble();
+        a.layers.push_back(Layer::dropout(p));
+      } else if (cls == "Sequential" || c.named_children().size() > 0) {
+        walk(c, name);
+      } else {
+        throw InputError(path + ": module '" + name + "' of type '" + cls +
+                         "' cannot be mapped to a thor layer (known: Conv2d, Linear, BatchNorm1d/2d, ReLU, "
+                         "MaxPool2d, AvgPool2d, Flatten, Dropout)");
+      }
+    }
+  };
+  walk(m, "");
+  try {
+    a.validate();
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
+  }
+  return a;
+}
+
+double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
+  }
+  m.eval();
+  torch::NoGradGuard no_grad;
+  const int64_t n = max_samples < 0 ? data.size() : std::min(max_samples, data.size());
+  int64_t correct = 0;
+  for (int64_t b = 0; b < n; b += 500) {
+    auto [x, y] = dataset_tensors(data, b, std::min<int64_t>(500, n - b), torch::Device(torch::kCPU));
+    auto out = m.forward({x}).toTensor();
+    correct += out.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / std::max<int64_t>(1, n);
+}
+
+}  // namespace thor
