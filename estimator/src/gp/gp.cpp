@@ -13,43 +13,17 @@
 #include "lml.hpp"
 #include "parallel.hpp"
 #include "small_buffer.hpp"
+#include "checks.hpp"
 #include "thor/error.hpp"
 
 namespace thor::gp {
 
 namespace {
 
+using detail::check_finite_matrix;
+using detail::fmt;
 using detail::SmallBuffer;
 constexpr double kLog2Pi = 1.8378770664093453;
-constexpr std::size_t kStackDim = 16;
-constexpr std::size_t kStackPoints = 512;
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
-
-void require_positive(const char* field, double v) {
-  if (!(v > 0.0) || !std::isfinite(v))
-    throw InputError(std::string("gp: Options.") + field + " = " + fmt(v) +
-                     ": must be a positive finite number");
-}
-
-void require_order(const char* lo_name, double lo, const char* hi_name, double hi) {
-  if (lo > hi)
-    throw InputError(std::string("gp: Options.") + lo_name + " = " + fmt(lo) +
-                     ": must not exceed Options." + hi_name + " = " + fmt(hi));
-}
-
-void require_in(const char* field, double v, double lo, const char* lo_name, double hi,
-                const char* hi_name) {
-  if (v < lo || v > hi)
-    throw InputError(std::string("gp: Options.") + field + " = " + fmt(v) +
-                     ": must lie within [Options." + lo_name + ", Options." + hi_name + "] = [" +
-                     fmt(lo) + ", " + fmt(hi) + "]");
-}
 
 // Deterministic per-restart random numbers, the same on every platform.
 class SplitMix64 {
@@ -101,115 +75,8 @@ struct NegativeLml {
   }
 };
 
-void check_finite_matrix(const char* where, const Eigen::Ref<const Eigen::MatrixXd>& X) {
-  if (X.allFinite()) return;
-  for (Eigen::Index i = 0; i < X.rows(); ++i)
-    for (Eigen::Index d = 0; d < X.cols(); ++d)
-      if (!std::isfinite(X(i, d)))
-        throw InputError(std::string("gp: ") + where + ": input row " + std::to_string(i) +
-                         ", column " + std::to_string(d) + " is " + fmt(X(i, d)) +
-                         "; inputs must be finite");
-}
 
 }  // namespace
-
-// ---------------------------------------------------------------------------
-// Options, results
-
-void Options::validate() const {
-  if (kernel.empty()) throw InputError("gp: Options.kernel is empty: name a registered kernel");
-  if (mean.empty()) throw InputError("gp: Options.mean is empty: name a registered mean");
-  require_positive("initial_length_scale", initial_length_scale);
-  require_positive("length_scale_lower", length_scale_lower);
-  require_positive("length_scale_upper", length_scale_upper);
-  require_order("length_scale_lower", length_scale_lower, "length_scale_upper", length_scale_upper);
-  require_in("initial_length_scale", initial_length_scale, length_scale_lower,
-             "length_scale_lower", length_scale_upper, "length_scale_upper");
-  require_positive("initial_signal_variance", initial_signal_variance);
-  require_positive("signal_variance_lower", signal_variance_lower);
-  require_positive("signal_variance_upper", signal_variance_upper);
-  require_order("signal_variance_lower", signal_variance_lower, "signal_variance_upper",
-                signal_variance_upper);
-  require_in("initial_signal_variance", initial_signal_variance, signal_variance_lower,
-             "signal_variance_lower", signal_variance_upper, "signal_variance_upper");
-  require_positive("initial_noise_variance", initial_noise_variance);
-  require_positive("noise_variance_lower", noise_variance_lower);
-  require_positive("noise_variance_upper", noise_variance_upper);
-  require_order("noise_variance_lower", noise_variance_lower, "noise_variance_upper",
-                noise_variance_upper);
-  if (learn_noise)
-    require_in("initial_noise_variance", initial_noise_variance, noise_variance_lower,
-               "noise_variance_lower", noise_variance_upper, "noise_variance_upper");
-  require_positive("mean_param_bound", mean_param_bound);
-  if (restarts < 1)
-    throw InputError("gp: Options.restarts = " + std::to_string(restarts) + ": must be >= 1");
-  if (threads < 0)
-    throw InputError("gp: Options.threads = " + std::to_string(threads) +
-                     ": must be >= 0 (0 = all cores)");
-  if (max_iterations < 1)
-    throw InputError("gp: Options.max_iterations = " + std::to_string(max_iterations) +
-                     ": must be >= 1");
-  require_positive("gradient_tolerance", gradient_tolerance);
-  if (!(objective_tolerance >= 0.0) || !std::isfinite(objective_tolerance))
-    throw InputError("gp: Options.objective_tolerance = " + fmt(objective_tolerance) +
-                     ": must be a finite number >= 0");
-  if (!(restart_log_width >= 0.0) || !std::isfinite(restart_log_width))
-    throw InputError("gp: Options.restart_log_width = " + fmt(restart_log_width) +
-                     ": must be a finite number >= 0");
-  require_positive("jitter_min_relative", jitter_min_relative);
-  require_positive("jitter_max_relative", jitter_max_relative);
-  require_order("jitter_min_relative", jitter_min_relative, "jitter_max_relative",
-                jitter_max_relative);
-}
-
-KernelSettings Options::kernel_settings() const {
-  KernelSettings s;
-  s.length_scale = initial_length_scale;
-  s.signal_variance = initial_signal_variance;
-  s.length_scale_lower = length_scale_lower;
-  s.length_scale_upper = length_scale_upper;
-  s.signal_variance_lower = signal_variance_lower;
-  s.signal_variance_upper = signal_variance_upper;
-  return s;
-}
-
-const char* to_string(FitStatus status) {
-  switch (status) {
-    case FitStatus::kConverged:
-      return "converged";
-    case FitStatus::kIterationLimit:
-      return "iteration_limit";
-    case FitStatus::kSkipped:
-      return "skipped";
-    case FitStatus::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
-std::string FitResult::one_line() const {
-  std::ostringstream s;
-  s << "gp fit: " << to_string(status) << ", log marginal likelihood " << log_marginal_likelihood
-    << ", restarts " << restarts_used << " used / " << restarts_failed << " failed, "
-    << seconds * 1e3 << " ms";
-  return s.str();
-}
-
-std::string FitResult::full_report() const {
-  std::ostringstream s;
-  s << "status:                  " << to_string(status) << "\n"
-    << "message:                 " << message << "\n"
-    << "log marginal likelihood: " << log_marginal_likelihood << "\n"
-    << "restarts used:           " << restarts_used << "\n"
-    << "restarts failed:         " << restarts_failed << "\n"
-    << "best restart:            " << best_restart << "\n"
-    << "iterations:              " << iterations << "\n"
-    << "evaluations:             " << evaluations << "\n"
-    << "seconds:                 " << seconds << "\n";
-  return s.str();
-}
-
-double Prediction::std() const { return std::sqrt(std::max(variance, 0.0)); }
 
 // ---------------------------------------------------------------------------
 // GaussianProcess: construction
@@ -635,119 +502,6 @@ std::string GaussianProcess::summary() const {
   for (Eigen::Index i = 0; i < lp.size(); ++i) s << (i ? " " : "") << std::exp(lp[i]);
   s << "] noise=" << noise_variance_ << " lml=" << lml_;
   return s.str();
-}
-
-// ---------------------------------------------------------------------------
-// Prediction
-
-Prediction GaussianProcess::predict(const Eigen::Ref<const Eigen::VectorXd>& x,
-                                    bool with_noise) const {
-  if (!conditioned_) require_conditioned("predict");
-  const Eigen::Index d = X_.cols();
-  const Eigen::Index n = Xn_.rows();
-  if (x.size() != d)
-    throw InputError("gp: predict: point has " + std::to_string(x.size()) +
-                     " coordinates, expected " + std::to_string(d));
-  SmallBuffer<kStackDim> xn(static_cast<std::size_t>(d));
-  for (Eigen::Index k = 0; k < d; ++k) {
-    if (!std::isfinite(x[k]))
-      throw InputError("gp: predict: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
-                       "; inputs must be finite");
-    xn[static_cast<std::size_t>(k)] = (x[k] - x_lo_[k]) * x_inv_range_[k];
-  }
-  SmallBuffer<kStackPoints> kbuf(static_cast<std::size_t>(n));
-  SmallBuffer<kStackPoints> vbuf(static_cast<std::size_t>(n));
-  kernel_->cross_point(xn.data(), Xn_, kbuf.data());
-  Eigen::Map<const Eigen::VectorXd> k(kbuf.data(), n);
-  const double mean_n = mean_->eval(xn.data()) + k.dot(alpha_);
-
-  // v = L^-1 k, accumulated column by column (vectorised axpy).
-  Eigen::Map<Eigen::VectorXd> v(vbuf.data(), n);
-  v.setZero();
-  for (Eigen::Index j = 0; j < n; ++j)
-    v.tail(n - j).noalias() += k[j] * Linv_.col(j).tail(n - j);
-  double var_n = std::max(kernel_->diag(xn.data()) - v.squaredNorm(), 0.0);
-  if (with_noise) var_n += noise_variance_;
-  return Prediction{y_std_ * mean_n + y_mean_, var_n * y_std_ * y_std_};
-}
-
-double GaussianProcess::predict_mean(const Eigen::Ref<const Eigen::VectorXd>& x) const {
-  if (!conditioned_) require_conditioned("predict_mean");
-  const Eigen::Index d = X_.cols();
-  const Eigen::Index n = Xn_.rows();
-  if (x.size() != d)
-    throw InputError("gp: predict_mean: point has " + std::to_string(x.size()) +
-                     " coordinates, expected " + std::to_string(d));
-  SmallBuffer<kStackDim> xn(static_cast<std::size_t>(d));
-  for (Eigen::Index k = 0; k < d; ++k) {
-    if (!std::isfinite(x[k]))
-      throw InputError("gp: predict_mean: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
-                       "; inputs must be finite");
-    xn[static_cast<std::size_t>(k)] = (x[k] - x_lo_[k]) * x_inv_range_[k];
-  }
-  SmallBuffer<kStackPoints> kbuf(static_cast<std::size_t>(n));
-  kernel_->cross_point(xn.data(), Xn_, kbuf.data());
-  const double mean_n =
-      mean_->eval(xn.data()) + Eigen::Map<const Eigen::VectorXd>(kbuf.data(), n).dot(alpha_);
-  return y_std_ * mean_n + y_mean_;
-}
-
-Eigen::VectorXd GaussianProcess::predict_batch(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                               Eigen::VectorXd* variance, bool with_noise) const {
-  require_conditioned("predict_batch");
-  const Eigen::Index d = X_.cols();
-  const Eigen::Index n = Xn_.rows();
-  const Eigen::Index m = X.rows();
-  if (X.cols() != d)
-    throw InputError("gp: predict_batch: points have " + std::to_string(X.cols()) +
-                     " columns, expected " + std::to_string(d));
-  check_finite_matrix("predict_batch", X);
-  Eigen::VectorXd means(m);
-  if (variance) variance->resize(m);
-  constexpr Eigen::Index kBlock = 256;
-  Eigen::MatrixXd Q(std::min(kBlock, m), d), Kb(std::min(kBlock, m), n), V;
-  Eigen::VectorXd mb(std::min(kBlock, m));
-  SmallBuffer<kStackDim> row(static_cast<std::size_t>(d));
-  for (Eigen::Index start = 0; start < m; start += kBlock) {
-    const Eigen::Index b = std::min(kBlock, m - start);
-    auto Qb = Q.topRows(b);
-    for (Eigen::Index k = 0; k < d; ++k)
-      Qb.col(k) = (X.col(k).segment(start, b).array() - x_lo_[k]) * x_inv_range_[k];
-    auto Kblk = Kb.topRows(b);
-    kernel_->cross(Qb, Xn_, Kblk);
-    auto mblk = mb.head(b);
-    mean_->eval_batch(Qb, mblk);
-    mblk.noalias() += Kblk * alpha_;
-    means.segment(start, b) = (y_std_ * mblk.array() + y_mean_).matrix();
-    if (variance) {
-      V.noalias() = Linv_.triangularView<Eigen::Lower>() * Kblk.transpose();
-      for (Eigen::Index i = 0; i < b; ++i) {
-        for (Eigen::Index k = 0; k < d; ++k) row[static_cast<std::size_t>(k)] = Qb(i, k);
-        double var_n = std::max(kernel_->diag(row.data()) - V.col(i).squaredNorm(), 0.0);
-        if (with_noise) var_n += noise_variance_;
-        (*variance)[start + i] = var_n * y_std_ * y_std_;
-      }
-    }
-  }
-  return means;
-}
-
-Eigen::VectorXd GaussianProcess::mean_gradient(const Eigen::Ref<const Eigen::VectorXd>& x) const {
-  require_conditioned("mean_gradient");
-  const Eigen::Index d = X_.cols();
-  if (x.size() != d)
-    throw InputError("gp: mean_gradient: point has " + std::to_string(x.size()) +
-                     " coordinates, expected " + std::to_string(d));
-  Eigen::VectorXd xn(d), gk(d), gm(d);
-  for (Eigen::Index k = 0; k < d; ++k) {
-    if (!std::isfinite(x[k]))
-      throw InputError("gp: mean_gradient: coordinate " + std::to_string(k) + " is " + fmt(x[k]) +
-                       "; inputs must be finite");
-    xn[k] = (x[k] - x_lo_[k]) * x_inv_range_[k];
-  }
-  kernel_->input_gradient_sum(xn.data(), Xn_, alpha_.data(), gk.data());
-  mean_->input_gradient(xn.data(), gm.data());
-  return ((gk + gm).array() * x_inv_range_.array() * y_std_).matrix();
 }
 
 }  // namespace thor::gp
