@@ -6,7 +6,7 @@
 
 #include "thor/pruner/pruner.hpp"
 
-namespace thor::pruner_detail {
+namespace thor::pruner::detail {
 
 /// printf-style formatting into a std::string (lines of a report or log).
 inline std::string strf(const char* f, ...) {
@@ -25,4 +25,4 @@ inline std::string list(const ChannelConfig& c) {
   return s + "]";
 }
 
-}  // namespace thor::pruner_detail
+}  // namespace thor::pruner::detail

@@ -8,7 +8,7 @@
 #include "thor/pruner/oracle.hpp"
 #include "thor/pruner/strategy.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 namespace {
 constexpr int64_t kBig = std::numeric_limits<int32_t>::max();
@@ -153,4 +153,4 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   return o;
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

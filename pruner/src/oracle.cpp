@@ -1,6 +1,6 @@
 #include "thor/pruner/oracle.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 namespace {
 
@@ -52,4 +52,4 @@ std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name,
   throw InputError("energy oracle '" + name + "': unknown; expected estimator or flops");
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

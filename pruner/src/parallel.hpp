@@ -5,7 +5,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-namespace thor::pruner_detail {
+namespace thor::pruner::detail {
 
 /// Calls f(i) for i in [0, count) on at most `concurrency` threads (0 = all),
 /// one index per task so that long fine-tunes balance.
@@ -21,4 +21,4 @@ void parallel_for_index(int concurrency, size_t count, F&& f) {
   });
 }
 
-}  // namespace thor::pruner_detail
+}  // namespace thor::pruner::detail

@@ -9,7 +9,7 @@
 
 #include "thor/io.hpp"
 
-namespace thor::pruner_detail {
+namespace thor::pruner::detail {
 
 namespace {
 
@@ -139,4 +139,4 @@ std::vector<std::string> write_plots(const PruneResult& r, const std::string& di
   return made;
 }
 
-}  // namespace thor::pruner_detail
+}  // namespace thor::pruner::detail

@@ -6,11 +6,11 @@
 
 #include "thor/pruner/pruner.hpp"
 
-namespace thor::pruner_detail {
+namespace thor::pruner::detail {
 
 /// Writes the data files, plots.gp and the PNGs into `dir`; returns the PNG
 /// names written and appends a warning for every plot that could not be made.
 std::vector<std::string> write_plots(const PruneResult& result, const std::string& dir,
                                      std::vector<std::string>& warnings);
 
-}  // namespace thor::pruner_detail
+}  // namespace thor::pruner::detail

@@ -25,7 +25,7 @@
 
 namespace fs = std::filesystem;
 
-namespace thor {
+namespace thor::pruner {
 
 namespace {
 
@@ -34,8 +34,8 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-using pruner_detail::list;
-using pruner_detail::strf;
+using detail::list;
+using detail::strf;
 
 // Samples [begin, begin + n) of `d` as a dataset of their own.
 Dataset slice(const Dataset& d, int64_t begin, int64_t n, const std::string& name) {
@@ -254,7 +254,7 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   // provides the parallelism), denormals flushed, a seed per candidate.
   const int caller_threads = torch_threads();
   const auto t_short = Clock::now();
-  pruner_detail::parallel_for_index(o.concurrency, r.candidates.size(), [&](size_t k) {
+  detail::parallel_for_index(o.concurrency, r.candidates.size(), [&](size_t k) {
     set_torch_threads(1);
     set_flush_denormal(true);
     Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
@@ -573,11 +573,11 @@ PruneResult run_pruning(const Recipe& recipe_in, const PruneOptions& options) {
 
   // 7. Plots, report, then the folder into place.
   if (options.plots)
-    result.plots = pruner_detail::write_plots(result, staging.path().string(), result.warnings);
+    result.plots = detail::write_plots(result, staging.path().string(), result.warnings);
   result.total_seconds = since(t0);
   write_file_atomic(staging.file("report.json"), result.to_json().dump(2) + "\n");
   staging.commit();
   return result;
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

@@ -4,10 +4,10 @@
 #include "format.hpp"
 #include "thor/pruner/pruner.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
-using pruner_detail::list;
-using pruner_detail::strf;
+using detail::list;
+using detail::strf;
 
 std::string to_string(PruneStatus status) {
   return status == PruneStatus::ok ? "ok" : "over_budget";
@@ -170,4 +170,4 @@ std::string PruneResult::full_report() const {
   return s;
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

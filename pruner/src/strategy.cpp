@@ -7,7 +7,7 @@
 
 #include "thor/error.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 PruneSpace PruneSpace::from_baseline(const ChannelConfig& baseline, double min_keep) {
   PruneSpace s;
@@ -118,4 +118,4 @@ std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name) 
   return f();
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

@@ -7,7 +7,7 @@
 
 #include "thor/detail/torch_model.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 namespace {
 
@@ -187,4 +187,4 @@ Model prune_model_l1(const Model& model, const ChannelConfig& channels) {
   return prune_model(model, select_channels_l1(model, channels));
 }
 
-}  // namespace thor
+}  // namespace thor::pruner

@@ -25,15 +25,15 @@ int main(int argc, char** argv) {
     if (!thor::cli::parse(argc, argv, "prune",
                           "prune --recipe R.yaml [--output DIR] [--data-root DIR] [--meter M]", opts, vm))
       return thor::cli::kExitOk;
-    thor::register_builtin_pruning_strategies();
+    thor::pruner::register_builtin_pruning_strategies();
     thor::Recipe recipe = thor::load_recipe(recipe_path);
-    thor::PruneOptions options = thor::parse_prune_options(recipe);
+    thor::pruner::PruneOptions options = thor::pruner::parse_prune_options(recipe);
     if (!output.empty()) recipe.output = output;
     if (!data_root.empty()) recipe.data.root = data_root;
     if (!meter.empty()) recipe.meter = meter;
     if (vm.count("no-plots")) options.plots = false;
     if (vm.count("quiet")) options.progress = false;
-    const thor::PruneResult result = thor::run_pruning(recipe, options);
+    const thor::pruner::PruneResult result = thor::pruner::run_pruning(recipe, options);
     std::cout << result.full_report();
     return thor::cli::kExitOk;
   });

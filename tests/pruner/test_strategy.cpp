@@ -10,6 +10,7 @@
 #include "thor/yaml_util.hpp"
 
 using namespace thor;
+using namespace thor::pruner;
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include "thor_test_support.hpp"
 
 using namespace thor;
+using namespace thor::pruner;
 
 namespace {
 

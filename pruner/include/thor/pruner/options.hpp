@@ -8,7 +8,7 @@
 
 #include "thor/recipe.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 /// How much energy the pruned network may use per training iteration.
 struct PruneBudget {
@@ -81,4 +81,4 @@ struct PruneOptions {
 /// registry, so call register_builtin_pruning_strategies() first.
 PruneOptions parse_prune_options(const Recipe& recipe);
 
-}  // namespace thor
+}  // namespace thor::pruner

@@ -11,7 +11,7 @@
 #include "thor/estimator.hpp"
 #include "thor/pruner/strategy.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 class EnergyOracle {
  public:
@@ -38,4 +38,4 @@ std::unique_ptr<EnergyOracle> make_energy_oracle(const std::string& name,
                                                  const Estimator& estimator,
                                                  const Architecture& baseline);
 
-}  // namespace thor
+}  // namespace thor::pruner

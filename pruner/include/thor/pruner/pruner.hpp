@@ -31,7 +31,7 @@
 #include "thor/recipe.hpp"
 #include "thor/train.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 /// One configuration the loop looked at closely (fine-tuned briefly).
 struct CandidateRecord {
@@ -145,4 +145,4 @@ struct PruneResult {
 /// output exists); on any failure no output folder is left behind.
 PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options);
 
-}  // namespace thor
+}  // namespace thor::pruner

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace thor {
+namespace thor::pruner {
 
 /// Output channels of every prunable layer (every parametric layer but the
 /// last, whose count is the number of classes), in architecture order.
@@ -63,4 +63,4 @@ std::vector<std::string> pruning_strategy_names();
 /// registered ones.
 std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name);
 
-}  // namespace thor
+}  // namespace thor::pruner

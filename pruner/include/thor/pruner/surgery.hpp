@@ -17,7 +17,7 @@
 #include "thor/pruner/strategy.hpp"
 #include "thor/train.hpp"
 
-namespace thor {
+namespace thor::pruner {
 
 /// Kept output channels per prunable layer, as ascending indices into the
 /// original layer's outputs.
@@ -41,4 +41,4 @@ Model prune_model(const Model& model, const KeepIndices& keep);
 /// select_channels_l1 then prune_model.
 Model prune_model_l1(const Model& model, const ChannelConfig& channels);
 
-}  // namespace thor
+}  // namespace thor::pruner
