@@ -1,0 +1,53 @@
+#pragma once
+/// \file
+/// "Reuse the cached profile or profile again": one rule for every caller
+/// (prune, search, the benches, the examples). A cached profile is reused
+/// when it was made under the same settings (machine, meter, protocol,
+/// training feed) and covers every layer kind the architectures need over
+/// their whole channel range; otherwise the architectures are profiled and
+/// the reason is reported.
+#include <string>
+#include <vector>
+
+#include "thor/architecture.hpp"
+#include "thor/meter.hpp"
+#include "thor/profile.hpp"
+#include "thor/profiler.hpp"
+
+namespace thor {
+
+struct ProfileRequest {
+  /// Cached profile to reuse ("" = none). A new profile is written here when
+  /// `save` is set.
+  std::string path;
+  bool save = true;
+  /// Every network the profile must estimate (a search's structures at their
+  /// largest widths, a pruning baseline).
+  std::vector<Architecture> architectures;
+  /// How to profile; its protocol and feed define "the same settings".
+  ProfilerOptions profiler;
+  MeterOptions meter_options;
+  /// Throws InputError naming the field.
+  void validate() const;
+};
+
+struct ProfileDecision {
+  DeviceProfile profile;
+  bool reused = false;
+  int measured = 0;    ///< variant networks measured (0 when reused)
+  std::string reason;  ///< why the cache was reused or not ("no cached profile at P", ...)
+};
+
+/// Empty when `profile` was made under `now` and covers every kind of
+/// `architectures` over [channel_lower, largest count]; else the first reason
+/// it cannot be used, e.g. "kind conv(1→c)@28x28 covers channels 1..8, needs 1..16".
+std::string profile_mismatch(const DeviceProfile& profile, const std::vector<Architecture>& architectures,
+                             const ProfileSettings& now, int64_t channel_lower = 1);
+
+/// The cached profile at request.path if it passes profile_mismatch, else a
+/// fresh run_profiler (saved to request.path when `save`; its journal removed
+/// after success). A cached file that cannot be read is profiled over, with
+/// the read error as the reason.
+ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter);
+
+}  // namespace thor

@@ -1,0 +1,69 @@
+#include "thor/profile_cache.hpp"
+
+#include <filesystem>
+
+namespace thor {
+
+namespace fs = std::filesystem;
+
+void ProfileRequest::validate() const {
+  if (architectures.empty()) throw InputError("profile request: no architectures to profile");
+  profiler.validate();
+}
+
+std::string profile_mismatch(const DeviceProfile& profile, const std::vector<Architecture>& architectures,
+                             const ProfileSettings& now, int64_t channel_lower) {
+  const auto diff = profile.settings.differences(now);
+  if (!diff.empty()) return "made under other settings (" + diff.front() + ")";
+  for (const KindPlan& plan : plan_profiling(architectures, channel_lower)) {
+    const auto it = profile.kinds.find(plan.key);
+    if (it == profile.kinds.end()) return "kind " + plan.key + " is missing";
+    const KindModel& k = it->second;
+    if (k.lower.size() != plan.lower.size() || k.upper.size() != plan.upper.size())
+      return "kind " + plan.key + " has other features";
+    for (size_t f = 0; f < plan.lower.size(); ++f)
+      if (k.lower[f] > plan.lower[f] || k.upper[f] < plan.upper[f])
+        return "kind " + plan.key + " covers channels " + std::to_string(k.lower[f]) + ".." +
+               std::to_string(k.upper[f]) + ", needs " + std::to_string(plan.lower[f]) + ".." +
+               std::to_string(plan.upper[f]);
+  }
+  return "";
+}
+
+ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter) {
+  request.validate();
+  const ProfilerOptions& po = request.profiler;
+  const ProfileSettings now = ProfileSettings::current(meter, request.meter_options, po.measure, po.feed,
+                                                       request.architectures.front().input);
+  ProfileDecision d;
+  if (request.path.empty()) {
+    d.reason = "no cache given";
+  } else if (!fs::exists(request.path)) {
+    d.reason = "no cached profile at " + request.path;
+  } else {
+    try {
+      DeviceProfile cached = DeviceProfile::load(request.path);
+      const std::string why = profile_mismatch(cached, request.architectures, now, po.channel_lower);
+      if (why.empty()) {
+        d.profile = std::move(cached);
+        d.reused = true;
+        d.reason = "reusing " + request.path;
+        return d;
+      }
+      d.reason = "not reusing " + request.path + ": " + why;
+    } catch (const InputError& e) {
+      d.reason = std::string("not reusing the cached profile: ") + e.what();
+    }
+  }
+  const ProfileResult run = run_profiler(request.architectures, meter, request.meter_options, po);
+  d.profile = run.profile;
+  d.measured = run.measured;
+  if (request.save && !request.path.empty()) d.profile.save(request.path);
+  if (!po.journal_path.empty()) {
+    std::error_code ec;
+    fs::remove(po.journal_path, ec);
+  }
+  return d;
+}
+
+}  // namespace thor
