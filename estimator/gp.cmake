@@ -3,6 +3,7 @@ add_library(thor_gp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/acquisition.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/cholesky.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/gp.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/gp/fit.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/predict.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/gp/gp_json.cpp

@@ -8,7 +8,7 @@ THOR_JOBS="${THOR_JOBS:-$(nproc)}"
 
 # Debian packages the project builds, tests and plots with.
 THOR_PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format
   libtorch-dev libeigen3-dev libtbb-dev libyaml-cpp-dev libboost-program-options-dev
   doctest-dev nlohmann-json3-dev zlib1g-dev liblbfgspp-dev libstb-dev
   dataset-fashion-mnist gnuplot-nox

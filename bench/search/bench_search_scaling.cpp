@@ -4,15 +4,17 @@
 //      run_search with 1 and with 2 threads (goal: >= 1.8x on 2 cores).
 //   2. The oracle's filter: feasibility verdicts per second for random
 //      points of the default space, on 1 and 2 threads (goal: >= 1M/s on 2).
-// The space and budget come from recipes/search_default.yaml; the profile
-// from --profile, else the recipe's cached profile, else a quick profile
-// with the synthetic sim meter (the oracle's cost does not depend on which).
+// The space and budget come from recipes/search_default.yaml; the profile is
+// a quick one with the synthetic sim meter (the oracle's cost does not depend
+// on which), made by thor::ensure_profile: reused from --profile when that
+// file was made under the same settings and covers the space, else made (and
+// saved there when --profile is given).
 #include <chrono>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
 #include "thor/cli.hpp"
+#include "thor/profile_cache.hpp"
 #include "thor/profiler.hpp"
 #include "thor/search/search.hpp"
 
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
     po::options_description opts("Options");
     opts.add_options()
       ("recipe", po::value(&recipe_path), "recipe whose space and budget are used")
-      ("profile", po::value(&profile_path), "device profile JSON (default: the recipe's cache, else a sim profile)")
+      ("profile", po::value(&profile_path), "sim profile JSON cache (default: none, profile each run)")
       ("candidates", po::value(&candidates)->default_value(candidates), "candidates trained per thread count")
       ("proxy-iterations", po::value(&proxy_iterations)->default_value(proxy_iterations), "training steps each")
       ("points", po::value(&points)->default_value(points), "random points filtered by the oracle");
@@ -60,30 +62,21 @@ int main(int argc, char** argv) {
     if (!thor::cli::parse(argc, argv, "bench_search_scaling", "bench_search_scaling [--candidates N] [--points P]",
                           opts, vm))
       return 0;
-    register_builtin_strategies();
     const thor::Recipe recipe = thor::load_recipe(recipe_path);
     const SearchRecipe sr = parse_search_recipe(recipe);
-    if (profile_path.empty() && std::filesystem::exists(recipe.profile_path())) profile_path = recipe.profile_path();
-    thor::DeviceProfile profile;
-    if (!profile_path.empty()) {
-      profile = thor::DeviceProfile::load(profile_path);
-      std::cout << "profile: " << profile_path << "\n";
-    } else {
-      thor::register_sim_meter();
-      thor::MeterOptions mo;
-      auto meter = thor::make_meter("sim", mo);
-      std::vector<thor::Architecture> archs;
-      for (const auto& g : sr.space.skeletons()) archs.push_back(sr.space.build(g));
-      thor::ProfilerOptions po_;
-      po_.measure.iterations = 1;
-      po_.measure.repeats = 1;
-      po_.measure.warmup = 0;
-      po_.max_points = 4;
-      po_.progress = false;
-      profile = thor::run_profiler(archs, *meter, mo, po_).profile;
-      std::cout << "profile: synthetic (sim meter; no cached profile at " << recipe.profile_path() << ")\n";
-    }
-    const thor::Estimator estimator(std::move(profile));
+    thor::register_sim_meter();
+    thor::ProfileRequest request;
+    request.path = profile_path;
+    for (const auto& g : sr.space.skeletons()) request.architectures.push_back(sr.space.build(g));
+    request.profiler.measure.iterations = 1;
+    request.profiler.measure.repeats = 1;
+    request.profiler.measure.warmup = 0;
+    request.profiler.max_points = 4;
+    request.profiler.progress = false;
+    auto meter = thor::make_meter("sim", request.meter_options);
+    thor::ProfileDecision decision = thor::ensure_profile(request, *meter);
+    std::cout << "profile: synthetic (sim meter); " << decision.reason << "\n";
+    const thor::Estimator estimator(std::move(decision.profile));
     OracleOptions oo = sr.options.oracle;
     const Oracle oracle(estimator, sr.space, oo);
 

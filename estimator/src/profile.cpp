@@ -15,8 +15,8 @@ using nlohmann::json;
 gp::Prediction KindModel::predict(const std::vector<double>& features) const {
   if (!model.fitted()) throw std::logic_error("kind '" + key + "' has no fitted model");
   if (static_cast<int>(features.size()) != model.dims())
-    throw std::logic_error("kind '" + key + "': " + std::to_string(features.size()) + " features for a " +
-                           std::to_string(model.dims()) + "-D model");
+    throw std::logic_error("kind '" + key + "': " + std::to_string(features.size()) +
+                           " features for a " + std::to_string(model.dims()) + "-D model");
   return model.predict(features.data());
 }
 
@@ -152,9 +152,12 @@ json DeviceProfile::to_json() const {
                     {"cv", reference.cv}};
   json anchors_json = json::array();
   for (const auto& a : anchors)
-    anchors_json.push_back({{"architecture", a.architecture}, {"structure", a.structure},
-                            {"measured", a.measured}, {"variance", a.variance},
-                            {"estimated", a.estimated}, {"estimated_variance", a.estimated_variance}});
+    anchors_json.push_back({{"architecture", a.architecture},
+                            {"structure", a.structure},
+                            {"measured", a.measured},
+                            {"variance", a.variance},
+                            {"estimated", a.estimated},
+                            {"estimated_variance", a.estimated_variance}});
   j["anchors"] = anchors_json;
   j["additivity"] = {{"scale", additivity.scale},
                      {"relative_std", additivity.relative_std},
@@ -171,9 +174,16 @@ json DeviceProfile::to_json() const {
     kj["profile_seconds"] = k.profile_seconds;
     json pts = json::array();
     for (const auto& p : k.points)
-      pts.push_back({{"features", p.features}, {"variant", p.variant}, {"measured", p.measured},
-                     {"derived", p.derived}, {"variance", p.variance}, {"drift", p.drift}, {"feed", p.feed},
-                     {"cv", p.cv}, {"seconds", p.seconds}, {"flops", p.flops}});
+      pts.push_back({{"features", p.features},
+                     {"variant", p.variant},
+                     {"measured", p.measured},
+                     {"derived", p.derived},
+                     {"variance", p.variance},
+                     {"drift", p.drift},
+                     {"feed", p.feed},
+                     {"cv", p.cv},
+                     {"seconds", p.seconds},
+                     {"flops", p.flops}});
     kj["measurements"] = pts;
     kj["model"] = k.model.fitted() ? k.model.to_json() : json();
     kinds_json.push_back(kj);
@@ -198,45 +208,81 @@ EnergyKind kind_from(const std::string& s, const std::string& where) {
   throw InputError(where + ": kind '" + s + "' is not measured, modelled or simulated");
 }
 
+ProfileSettings settings_from_json(const json& s, const std::string& where) {
+  ProfileSettings out;
+  out.cpu_model = s.at("cpu_model").get<std::string>();
+  out.cores = s.at("cores").get<int>();
+  out.gpu = s.at("gpu").get<std::string>();
+  out.meter = s.at("meter").get<std::string>();
+  out.kind = kind_from(s.at("kind").get<std::string>(), where);
+  out.torch_version = s.at("torch_version").get<std::string>();
+  out.device = s.at("device").get<std::string>();
+  out.threads = s.at("threads").get<int>();
+  out.flush_denormal = s.at("flush_denormal").get<bool>();
+  out.iterations = s.at("iterations").get<int64_t>();
+  out.repeats = s.at("repeats").get<int>();
+  out.warmup = s.at("warmup").get<int64_t>();
+  out.min_window_seconds = s.at("min_window_seconds").get<double>();
+  out.min_warmup_seconds = s.at("min_warmup_seconds").get<double>();
+  out.static_watts = s.at("static_watts").get<double>();
+  out.core_watts = s.at("core_watts").get<double>();
+  out.data = s.at("data").get<std::string>();
+  out.optimizer = s.at("optimizer").get<std::string>();
+  out.lr = s.at("lr").get<double>();
+  out.momentum = s.at("momentum").get<double>();
+  out.weight_decay = s.at("weight_decay").get<double>();
+  return out;
+}
+
+// One entry of "kinds"; `at` is its key path and grows to ".model".
+KindModel kind_from_json(const json& kj, const std::string& where, std::string& at) {
+  KindModel k;
+  k.key = kj.at("key").get<std::string>();
+  k.role = role_from(kj.at("role").get<std::string>(), where + ": " + at);
+  k.lower = kj.at("lower").get<std::vector<int64_t>>();
+  k.upper = kj.at("upper").get<std::vector<int64_t>>();
+  k.stop_reason = kj.value("stop_reason", "");
+  k.profile_seconds = kj.value("profile_seconds", 0.0);
+  for (const auto& pj : kj.at("measurements")) {
+    RawMeasurement m;
+    m.features = pj.at("features").get<std::vector<double>>();
+    m.variant = pj.at("variant").get<std::string>();
+    m.measured = pj.at("measured").get<double>();
+    m.derived = pj.at("derived").get<double>();
+    m.variance = pj.at("variance").get<double>();
+    m.drift = pj.at("drift").get<double>();
+    m.feed = pj.at("feed").get<std::string>();
+    m.cv = pj.at("cv").get<double>();
+    m.seconds = pj.at("seconds").get<double>();
+    m.flops = pj.at("flops").get<double>();
+    k.points.push_back(std::move(m));
+  }
+  at += ".model";
+  if (!kj.at("model").is_null()) k.model = LayerModel::from_json(kj.at("model"), where + ": " + at);
+  return k;
+}
+
 }  // namespace
 
 DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) {
   DeviceProfile p;
   std::string at = "schema_version";
   try {
-    if (!j.is_object()) throw InputError(where + ": expected a JSON object (a thor device profile)");
+    if (!j.is_object())
+      throw InputError(where + ": expected a JSON object (a thor device profile)");
     const int version = j.at("schema_version").get<int>();
     if (version < kSchemaVersion)
-      throw InputError(where + ": schema_version " + std::to_string(version) +
-                       " was written by an older thor, before layer models with per-point noise, drift and "
-                       "additivity checks (schema_version " + std::to_string(kSchemaVersion) +
-                       "); profile the device again (delete the file, or run `profile`)");
+      throw InputError(
+          where + ": schema_version " + std::to_string(version) +
+          " was written by an older thor, before layer models with per-point noise, drift and "
+          "additivity checks (schema_version " +
+          std::to_string(kSchemaVersion) +
+          "); profile the device again (delete the file, or run `profile`)");
     if (version != kSchemaVersion)
-      throw InputError(where + ": schema_version " + std::to_string(version) + " is not supported (expected " +
-                       std::to_string(kSchemaVersion) + ")");
+      throw InputError(where + ": schema_version " + std::to_string(version) +
+                       " is not supported (expected " + std::to_string(kSchemaVersion) + ")");
     at = "settings";
-    const json& s = j.at("settings");
-    p.settings.cpu_model = s.at("cpu_model").get<std::string>();
-    p.settings.cores = s.at("cores").get<int>();
-    p.settings.gpu = s.at("gpu").get<std::string>();
-    p.settings.meter = s.at("meter").get<std::string>();
-    p.settings.kind = kind_from(s.at("kind").get<std::string>(), where);
-    p.settings.torch_version = s.at("torch_version").get<std::string>();
-    p.settings.device = s.at("device").get<std::string>();
-    p.settings.threads = s.at("threads").get<int>();
-    p.settings.flush_denormal = s.at("flush_denormal").get<bool>();
-    p.settings.iterations = s.at("iterations").get<int64_t>();
-    p.settings.repeats = s.at("repeats").get<int>();
-    p.settings.warmup = s.at("warmup").get<int64_t>();
-    p.settings.min_window_seconds = s.at("min_window_seconds").get<double>();
-    p.settings.min_warmup_seconds = s.at("min_warmup_seconds").get<double>();
-    p.settings.static_watts = s.at("static_watts").get<double>();
-    p.settings.core_watts = s.at("core_watts").get<double>();
-    p.settings.data = s.at("data").get<std::string>();
-    p.settings.optimizer = s.at("optimizer").get<std::string>();
-    p.settings.lr = s.at("lr").get<double>();
-    p.settings.momentum = s.at("momentum").get<double>();
-    p.settings.weight_decay = s.at("weight_decay").get<double>();
+    p.settings = settings_from_json(j.at("settings"), where);
     at = "flops_baseline";
     p.flops.a = j.at("flops_baseline").at("a").get<double>();
     p.flops.b = j.at("flops_baseline").at("b").get<double>();
@@ -249,8 +295,8 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     p.reference.cv = r.at("cv").get<double>();
     at = "anchors";
     for (const auto& a : j.at("anchors"))
-      p.anchors.push_back({a.at("architecture").get<std::string>(), a.at("structure").get<std::string>(),
-                           a.at("measured").get<double>(),
+      p.anchors.push_back({a.at("architecture").get<std::string>(),
+                           a.at("structure").get<std::string>(), a.at("measured").get<double>(),
                            a.at("variance").get<double>(), a.at("estimated").get<double>(),
                            a.at("estimated_variance").get<double>()});
     at = "additivity";
@@ -269,29 +315,7 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
     for (size_t i = 0; i < kinds.size(); ++i) {
       at = "kinds[" + std::to_string(i) + "]";
       const json& kj = kinds.at(i);
-      KindModel k;
-      k.key = kj.at("key").get<std::string>();
-      k.role = role_from(kj.at("role").get<std::string>(), where + ": " + at);
-      k.lower = kj.at("lower").get<std::vector<int64_t>>();
-      k.upper = kj.at("upper").get<std::vector<int64_t>>();
-      k.stop_reason = kj.value("stop_reason", "");
-      k.profile_seconds = kj.value("profile_seconds", 0.0);
-      for (const auto& pj : kj.at("measurements")) {
-        RawMeasurement m;
-        m.features = pj.at("features").get<std::vector<double>>();
-        m.variant = pj.at("variant").get<std::string>();
-        m.measured = pj.at("measured").get<double>();
-        m.derived = pj.at("derived").get<double>();
-        m.variance = pj.at("variance").get<double>();
-        m.drift = pj.at("drift").get<double>();
-        m.feed = pj.at("feed").get<std::string>();
-        m.cv = pj.at("cv").get<double>();
-        m.seconds = pj.at("seconds").get<double>();
-        m.flops = pj.at("flops").get<double>();
-        k.points.push_back(std::move(m));
-      }
-      at += ".model";
-      if (!kj.at("model").is_null()) k.model = LayerModel::from_json(kj.at("model"), where + ": " + at);
+      KindModel k = kind_from_json(kj, where, at);
       p.kinds.emplace(k.key, std::move(k));
     }
   } catch (const json::exception& e) {
@@ -304,7 +328,9 @@ DeviceProfile DeviceProfile::from_json(const json& j, const std::string& where) 
   return p;
 }
 
-void DeviceProfile::save(const std::string& path) const { write_file_atomic(path, to_json().dump(1) + "\n"); }
+void DeviceProfile::save(const std::string& path) const {
+  write_file_atomic(path, to_json().dump(1) + "\n");
+}
 
 DeviceProfile DeviceProfile::load(const std::string& path) {
   const std::string text = read_file(path);

@@ -11,7 +11,8 @@ void ProfileRequest::validate() const {
   profiler.validate();
 }
 
-std::string profile_mismatch(const DeviceProfile& profile, const std::vector<Architecture>& architectures,
+std::string profile_mismatch(const DeviceProfile& profile,
+                             const std::vector<Architecture>& architectures,
                              const ProfileSettings& now, int64_t channel_lower) {
   const auto diff = profile.settings.differences(now);
   if (!diff.empty()) return "made under other settings (" + diff.front() + ")";
@@ -33,8 +34,8 @@ std::string profile_mismatch(const DeviceProfile& profile, const std::vector<Arc
 ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter) {
   request.validate();
   const ProfilerOptions& po = request.profiler;
-  const ProfileSettings now = ProfileSettings::current(meter, request.meter_options, po.measure, po.feed,
-                                                       request.architectures.front().input);
+  const ProfileSettings now = ProfileSettings::current(
+      meter, request.meter_options, po.measure, po.feed, request.architectures.front().input);
   ProfileDecision d;
   if (request.path.empty()) {
     d.reason = "no cache given";
@@ -43,18 +44,22 @@ ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter
   } else {
     try {
       DeviceProfile cached = DeviceProfile::load(request.path);
-      const std::string why = profile_mismatch(cached, request.architectures, now, po.channel_lower);
+      const std::string why =
+          profile_mismatch(cached, request.architectures, now, po.channel_lower);
       if (why.empty()) {
         d.profile = std::move(cached);
         d.reused = true;
-        d.reason = "reusing " + request.path;
+        d.reason = "reusing the profile " + request.path;
+        if (request.on_decision) request.on_decision(d.reason);
         return d;
       }
       d.reason = "not reusing " + request.path + ": " + why;
     } catch (const InputError& e) {
-      d.reason = std::string("not reusing the cached profile: ") + e.what();
+      d.warning = std::string("cached profile not usable: ") + e.what();
+      d.reason = "not reusing " + request.path + ": " + e.what();
     }
   }
+  if (request.on_decision) request.on_decision(d.reason + "; profiling with " + meter.describe());
   const ProfileResult run = run_profiler(request.architectures, meter, request.meter_options, po);
   d.profile = run.profile;
   d.measured = run.measured;

@@ -8,19 +8,20 @@
 
 namespace thor {
 
+// The API's rules (a recipe's `profile:` section is checked by ProfileSpec::validate,
+// whose ranges lie within these).
 void ProfilerOptions::validate() const {
-  if (max_points < 2) throw InputError("profile.max_points = " + std::to_string(max_points) + ": expected >= 2");
-  if (min_points < 2) throw InputError("profile.min_points = " + std::to_string(min_points) + ": expected >= 2");
-  if (!(std_fraction > 0.0 && std_fraction < 1.0))
-    throw InputError("profile.std_fraction = " + std::to_string(std_fraction) + ": expected 0 < x < 1");
-  if (!(loo_fraction > 0.0 && loo_fraction < 1.0))
-    throw InputError("profile.loo_fraction = " + std::to_string(loo_fraction) + ": expected 0 < x < 1");
-  if (anchors < 0 || anchors > 100) throw InputError("profile.anchors = " + std::to_string(anchors) + ": expected 0..100");
-  feed.train.validate();
+  const FieldRules f("profile");
+  f.require(max_points >= 2, "max_points", std::to_string(max_points), "expected >= 2");
+  f.require(min_points >= 2, "min_points", std::to_string(min_points), "expected >= 2");
+  f.require(std_fraction > 0.0 && std_fraction < 1.0, "std_fraction", value_text(std_fraction), "expected 0 < x < 1");
+  f.require(loo_fraction > 0.0 && loo_fraction < 1.0, "loo_fraction", value_text(loo_fraction), "expected 0 < x < 1");
+  f.count("anchors", anchors, 0, 100);
+  f.nested("feed.train", [&] { feed.train.validate(); });
   model.validate();
-  if (!(time_budget_s >= 0.0)) throw InputError("profile.time_budget_s must be >= 0");
-  if (channel_lower < 1) throw InputError("profile.channel_lower must be >= 1");
-  measure.validate();
+  f.require(time_budget_s >= 0.0, "time_budget_s", value_text(time_budget_s), "expected >= 0");
+  f.count("channel_lower", channel_lower, 1);
+  f.nested("measure", [&] { measure.validate(); });
 }
 
 ProfilerOptions profiler_options(const Recipe& recipe) {

@@ -1,17 +1,17 @@
 // Runs a tiny search with the "hill-climb" strategy: a small CNN space on
 // 8x8 random images, profiled with thor's synthetic `sim` meter so that the
 // example runs in seconds anywhere. With a real recipe, register the
-// strategy the same way and call thor::search::run_search, or build the
+// strategy the same way and call thor::search::run_search_job
+// (thor/search/job.hpp) with options.strategy = "hill-climb", or build the
 // `search` program with it linked in (see docs/extending.md).
 #include <iostream>
 
 #include "hill_climb.hpp"
-#include "thor/profiler.hpp"
+#include "thor/profile_cache.hpp"
 #include "thor/search/search.hpp"
 
 int main() {
   using namespace thor::search;
-  register_builtin_strategies();
   register_hill_climb();
 
   SearchSpace space;
@@ -26,19 +26,18 @@ int main() {
   space.linear_widths = {4, 8};
   space.validate();
 
-  // Profile every structure of the space at its largest channel counts.
+  // A profile of every structure of the space at its largest channel counts
+  // (path "": nothing cached; give a file to reuse it on the next run).
   thor::register_sim_meter();
-  thor::MeterOptions meter_options;
-  auto meter = thor::make_meter("sim", meter_options);
-  std::vector<thor::Architecture> skeletons;
-  for (const Genome& g : space.skeletons()) skeletons.push_back(space.build(g));
-  thor::ProfilerOptions profiler;
-  profiler.measure.iterations = 1;
-  profiler.measure.repeats = 1;
-  profiler.measure.warmup = 0;
-  profiler.max_points = 4;
-  profiler.progress = false;
-  const thor::Estimator estimator(thor::run_profiler(skeletons, *meter, meter_options, profiler).profile);
+  thor::ProfileRequest request;
+  for (const Genome& g : space.skeletons()) request.architectures.push_back(space.build(g));
+  request.profiler.measure.iterations = 1;
+  request.profiler.measure.repeats = 1;
+  request.profiler.measure.warmup = 0;
+  request.profiler.max_points = 4;
+  request.profiler.progress = false;
+  auto meter = thor::make_meter("sim", request.meter_options);
+  const thor::Estimator estimator(thor::ensure_profile(request, *meter).profile);
 
   // A budget between the cheapest and the costliest network of the space.
   OracleOptions budget;

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "thor/parallel.hpp"
 #include "thor/train.hpp"
 
 #include <malloc.h>
@@ -18,18 +19,16 @@
 namespace thor {
 
 void MeasureOptions::validate() const {
-  if (iterations < 1) throw InputError("measure.iterations = " + std::to_string(iterations) + ": expected >= 1");
-  if (warmup < 0) throw InputError("measure.warmup = " + std::to_string(warmup) + ": expected >= 0");
-  if (!(min_warmup_seconds >= 0.0 && min_warmup_seconds <= 3600.0))
-    throw InputError("measure.min_warmup_seconds = " + std::to_string(min_warmup_seconds) + ": expected 0..3600");
-  if (!(min_window_seconds >= 0.0 && min_window_seconds <= 3600.0))
-    throw InputError("measure.min_window_seconds = " + std::to_string(min_window_seconds) + ": expected 0..3600");
-  if (repeats < 1) throw InputError("measure.repeats = " + std::to_string(repeats) + ": expected >= 1");
-  if (threads < 1 || threads > 1024)
-    throw InputError("measure.threads = " + std::to_string(threads) + ": expected 1..1024");
-  if (!(outlier_k > 0.0)) throw InputError("measure.outlier_k must be > 0");
-  if (!(busy_cores > 0.0)) throw InputError("measure.busy_cores must be > 0");
-  if (busy_retries < 0) throw InputError("measure.busy_retries must be >= 0");
+  const FieldRules f("measure");
+  f.count("iterations", iterations, 1);
+  f.count("warmup", warmup, 0);
+  f.number("min_warmup_seconds", min_warmup_seconds, 0.0, 3600.0);
+  f.number("min_window_seconds", min_window_seconds, 0.0, 3600.0);
+  f.count("repeats", repeats, 1, 1000);
+  f.count("threads", threads, 1, 1024);
+  f.number("outlier_k", outlier_k, 0.5, 100.0);
+  f.number("busy_cores", busy_cores, 0.01, 1024.0);
+  f.count("busy_retries", busy_retries, 0, 100);
 }
 
 bool pin_allocator() {
@@ -91,25 +90,14 @@ double Measurement::median_variance() const {
 }
 
 void RunOptions::validate() const {
-  if (iterations < 1) throw InputError("run.iterations = " + std::to_string(iterations) + ": expected >= 1");
-  if (windows < 1 || windows > iterations)
-    throw InputError("run.windows = " + std::to_string(windows) + ": expected 1..iterations");
-  if (threads < 1 || threads > 1024) throw InputError("run.threads = " + std::to_string(threads) + ": expected 1..1024");
+  const FieldRules f("run");
+  f.count("iterations", iterations, 1);
+  f.require(windows >= 1 && windows <= iterations, "windows", std::to_string(windows),
+            "expected 1 <= windows <= iterations (" + std::to_string(iterations) + ")");
+  f.count("threads", threads, 1, 1024);
 }
 
 namespace {
-
-// Restores LibTorch's thread count when a measurement ends, also by exception.
-class ThreadPin {
- public:
-  explicit ThreadPin(int threads) : saved_(torch_threads()) { set_torch_threads(threads); }
-  ~ThreadPin() { set_torch_threads(saved_); }
-  ThreadPin(const ThreadPin&) = delete;
-  ThreadPin& operator=(const ThreadPin&) = delete;
-
- private:
-  int saved_;
-};
 
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -151,7 +139,7 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   o.validate();
   arch.validate();
   if (o.pin_allocator) pin_allocator();
-  const ThreadPin pin(o.threads);
+  const TorchThreadsGuard pin(o.threads);
   set_flush_denormal(o.flush_denormal);
 
   Measurement m;
@@ -240,7 +228,7 @@ RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, c
   run.validate();
   train.validate();
   pin_allocator();
-  const ThreadPin pin(run.threads);
+  const TorchThreadsGuard pin(run.threads);
   set_flush_denormal(run.flush_denormal);
   Model model(arch, run.seed, run.device);
   TrainOptions t = train;
@@ -358,7 +346,10 @@ class SimMeter final : public EnergyMeter {
 }  // namespace
 
 void register_sim_meter() {
-  register_meter("sim", [](const MeterOptions& o) { return std::make_unique<SimMeter>(o); });
+  static std::once_flag once;  // opt-in (tests only), so not a built-in; idempotent
+  std::call_once(once, [] {
+    meter_registry().add("sim", [](const MeterOptions& o) { return std::make_unique<SimMeter>(o); });
+  });
 }
 
 }  // namespace thor

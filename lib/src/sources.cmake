@@ -1,9 +1,10 @@
 list(APPEND THOR_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/yaml_util.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/gnuplot.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/io.cpp
   ${CMAKE_CURRENT_LIST_DIR}/architecture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/layer_kind.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/cli.cpp
   ${CMAKE_CURRENT_LIST_DIR}/recipe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torch_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torchscript.cpp)

@@ -3,8 +3,10 @@
 // includes <torch/torch.h> (each such unit costs ~20 s to compile).
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
-#include <xmmintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
 #include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
 
 #include <algorithm>
 #include <functional>
@@ -20,14 +22,14 @@
 namespace thor {
 
 void TrainOptions::validate() const {
-  if (optimizer != "sgd" && optimizer != "adam")
-    throw InputError("train.optimizer = '" + optimizer + "': expected sgd or adam");
-  if (!(lr > 0.0 && lr < 10.0)) throw InputError("train.lr = " + std::to_string(lr) + ": expected 0 < lr < 10");
-  if (!(momentum >= 0.0 && momentum < 1.0))
-    throw InputError("train.momentum = " + std::to_string(momentum) + ": expected 0 <= momentum < 1");
-  if (!(weight_decay >= 0.0)) throw InputError("train.weight_decay must be >= 0");
-  if (iterations < 0) throw InputError("train.iterations = " + std::to_string(iterations) + ": expected >= 0");
-  if (record_every < 0) throw InputError("train.record_every must be >= 0");
+  const FieldRules f("train");
+  f.require(optimizer == "sgd" || optimizer == "adam", "optimizer", "'" + optimizer + "'", "expected sgd or adam");
+  f.number("lr", lr, 1e-8, 10.0);
+  f.number("momentum", momentum, 0.0, 0.999);
+  f.number("weight_decay", weight_decay, 0.0, 1.0);
+  // 0 iterations is a valid no-op (a fine-tune of length 0); a recipe's run needs >= 1.
+  f.count("iterations", iterations, 0);
+  f.count("record_every", record_every, 0);
 }
 
 void check_device(const std::string& device) {
@@ -56,8 +58,18 @@ void set_flush_denormal(bool on) {
   // set the MXCSR bits directly as well so worker threads started later by
   // TBB inherit nothing surprising (each task calls this itself).
   at::globalContext().setFlushDenormal(on);
+#if defined(__x86_64__) || defined(__i386__)
   _MM_SET_FLUSH_ZERO_MODE(on ? _MM_FLUSH_ZERO_ON : _MM_FLUSH_ZERO_OFF);
   _MM_SET_DENORMALS_ZERO_MODE(on ? _MM_DENORMALS_ZERO_ON : _MM_DENORMALS_ZERO_OFF);
+#elif defined(__aarch64__)
+  // AArch64 (e.g. Jetson): FPCR.FZ (bit 24) flushes denormal inputs and results to zero.
+  unsigned long long fpcr = 0;
+  __asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr));
+  fpcr = on ? (fpcr | (1ULL << 24)) : (fpcr & ~(1ULL << 24));
+  __asm__ __volatile__("msr fpcr, %0" : : "r"(fpcr));
+#else
+  // Other architectures: only LibTorch's own setting above (no portable FTZ control).
+#endif
 }
 
 namespace {

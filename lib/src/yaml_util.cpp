@@ -1,5 +1,6 @@
 #include "thor/yaml_util.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -155,6 +156,92 @@ double YamlCursor::get_double(const std::string& key, double fallback, double mi
     c.fail("value " + fmt(v) + " out of range [" + fmt(min) + ", " + fmt(max) + "]");
   }
   return v;
+}
+
+int64_t YamlCursor::get_int(const std::string& key, int64_t fallback) const {
+  return has(key) ? child(key).as_int() : fallback;
+}
+
+int YamlCursor::get_int32(const std::string& key, int fallback) const {
+  if (!has(key)) return fallback;
+  const YamlCursor c = child(key);
+  const int64_t v = c.as_int();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    c.fail("expected a 32-bit integer, got " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+uint64_t YamlCursor::get_uint(const std::string& key, uint64_t fallback) const {
+  if (!has(key)) return fallback;
+  const YamlCursor c = child(key);
+  const std::string s = c.as_string();
+  try {
+    size_t used = 0;
+    if (!s.empty() && s[0] != '-') {
+      const unsigned long long v = std::stoull(s, &used, 10);
+      if (used == s.size()) return v;
+    }
+  } catch (const std::exception&) {
+  }
+  c.fail("expected an integer >= 0, got '" + s + "'");
+}
+
+double YamlCursor::get_double(const std::string& key, double fallback) const {
+  return has(key) ? child(key).as_double() : fallback;
+}
+
+YamlCursor YamlCursor::locate(const std::string& field) const {
+  // Cursors are built, never assigned: assigning a YAML::Node rebinds the
+  // node it refers to, and so would rewrite the document.
+  size_t i = 0;
+  while (i < field.size() && field[i] == '.') ++i;
+  if (i == field.size()) return *this;
+  if (field[i] == '[') {
+    const size_t close = std::min(field.find(']', i), field.size());
+    const std::string step = field.substr(i + 1, close - i - 1);
+    const std::string rest = close < field.size() ? field.substr(close + 1) : "";
+    const bool number = !step.empty() && step.size() < 19 &&
+                        step.find_first_not_of("0123456789") == std::string::npos;
+    const size_t n = number ? static_cast<size_t>(std::stoull(step)) : 0;
+    if (number && node.IsDefined() && node.IsSequence() && n < node.size())
+      return at(n).locate(rest);
+    // An absent element is reported at the line of the deepest key present.
+    YamlCursor absent{YAML::Node(YAML::NodeType::Undefined), file, path + "[" + step + "]"};
+    absent.fallback_line = line();
+    return absent.locate(rest);
+  }
+  const size_t end = std::min(field.find_first_of(".[", i), field.size());
+  const std::string key = field.substr(i, end - i);
+  const YAML::Node& self = node;  // const access never inserts the key
+  if (node.IsDefined() && node.IsMap() && self[key].IsDefined())
+    return child(key).locate(field.substr(end));
+  YamlCursor absent{YAML::Node(YAML::NodeType::Undefined), file,
+                    path.empty() ? key : path + "." + key};
+  absent.fallback_line = line();
+  return absent.locate(field.substr(end));
+}
+
+void YamlCursor::validate_with(const std::function<void()>& validate,
+                               const Aliases& aliases) const {
+  try {
+    validate();
+  } catch (const FieldError& e) {
+    std::string field = e.field();
+    for (const auto& [from_text, to_text] : aliases) {
+      const std::string from = from_text, to = to_text;
+      if (field == from) {
+        field = to;
+        break;
+      }
+      if (field.compare(0, from.size() + 1, from + ".") == 0) {
+        field = to.empty() ? field.substr(from.size() + 1) : to + field.substr(from.size());
+        break;
+      }
+    }
+    locate(field).fail(e.detail());
+  } catch (const InputError& e) {
+    fail(e.what());
+  }
 }
 
 std::string YamlCursor::get_string(const std::string& key, const std::string& fallback) const {

@@ -1,58 +1,18 @@
 #include "plots.hpp"
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
+#include "thor/gnuplot.hpp"
 #include "thor/io.hpp"
 
 namespace thor::pruner::detail {
-
-namespace {
-
-// Runs a shell command; returns its exit status and what it printed.
-std::pair<int, std::string> run_command(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "cannot start a shell"};
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p)) out += buf.data();
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// pngcairo draws antialiased text; plain png (libgd) is the fallback.
-std::string png_terminal(std::string& error) {
-  const auto probe = [](const char* term) {
-    const auto [rc, out] = run_command(std::string("gnuplot -e \"set terminal ") + term + "\"");
-    return rc == 0 && out.find("unknown") == std::string::npos;
-  };
-  if (run_command("command -v gnuplot").first != 0) {
-    error = "gnuplot not found; plots skipped (install gnuplot)";
-    return "";
-  }
-  if (probe("pngcairo")) return "pngcairo size 900,600";
-  if (probe("png")) return "png size 900,600";
-  error = "gnuplot has neither the pngcairo nor the png terminal; plots skipped";
-  return "";
-}
-
-}  // namespace
 
 std::vector<std::string> write_plots(const PruneResult& r, const std::string& dir,
                                      std::vector<std::string>& warnings) {
   namespace fs = std::filesystem;
   std::string error;
-  const std::string terminal = png_terminal(error);
+  const std::string terminal = gnuplot_png_terminal(900, 600, error);
   if (terminal.empty()) {
     warnings.push_back(error);
     return {};
@@ -129,13 +89,9 @@ std::vector<std::string> write_plots(const PruneResult& r, const std::string& di
   gp << "\nunset multiplot\n";
   write_file_atomic((fs::path(dir) / "plots.gp").string(), gp.str());
 
-  const auto [rc, out] = run_command("cd " + quote(dir) + " && gnuplot plots.gp");
-  std::vector<std::string> made;
-  for (const char* png : {"candidates.png", "curves.png"})
-    if (fs::exists(fs::path(dir) / png) && fs::file_size(fs::path(dir) / png) > 0)
-      made.push_back(png);
-  if (rc != 0 || made.size() != 2)
-    warnings.push_back("gnuplot failed (exit " + std::to_string(rc) + "): " + out.substr(0, 400));
+  const GnuplotRun run = run_gnuplot(dir, "plots.gp", {"candidates.png", "curves.png"});
+  if (!run.ok) warnings.push_back(run.message);
+  const std::vector<std::string> made = run.made;
   return made;
 }
 

@@ -1,13 +1,10 @@
 // The pruning run's results as report.json and as text.
 #include <nlohmann/json.hpp>
 
-#include "format.hpp"
+#include "thor/format.hpp"
 #include "thor/pruner/pruner.hpp"
 
 namespace thor::pruner {
-
-using detail::list;
-using detail::strf;
 
 std::string to_string(PruneStatus status) {
   return status == PruneStatus::ok ? "ok" : "over_budget";

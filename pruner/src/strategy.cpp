@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
 
 #include "thor/error.hpp"
 
@@ -74,48 +72,19 @@ class UniformStrategy final : public PruningStrategy {
   }
 };
 
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, PruningStrategyFactory>& registry() {
-  static std::map<std::string, PruningStrategyFactory> r;
-  return r;
-}
-
 }  // namespace
 
-void register_pruning_strategy(const std::string& name, PruningStrategyFactory factory) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[name] = std::move(factory);
-}
-
-void register_builtin_pruning_strategies() {
-  register_pruning_strategy("random", [] { return std::make_unique<RandomStrategy>(); });
-  register_pruning_strategy("uniform", [] { return std::make_unique<UniformStrategy>(); });
-}
-
-std::vector<std::string> pruning_strategy_names() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  std::vector<std::string> names;
-  for (const auto& [name, f] : registry()) names.push_back(name);
-  return names;
+Registry<PruningStrategyFactory>& pruning_strategies() {
+  static Registry<PruningStrategyFactory> registry("pruning strategy", [] {
+    return Registry<PruningStrategyFactory>::Entries{
+        {"random", [] { return std::make_unique<RandomStrategy>(); }},
+        {"uniform", [] { return std::make_unique<UniformStrategy>(); }}};
+  });
+  return registry;
 }
 
 std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name) {
-  PruningStrategyFactory f;
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto it = registry().find(name);
-    if (it != registry().end()) f = it->second;
-  }
-  if (!f) {
-    std::string known;
-    for (const auto& n : pruning_strategy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw InputError("pruning strategy '" + name +
-                     "': unknown; registered: " + (known.empty() ? "(none)" : known));
-  }
-  return f();
+  return pruning_strategies().create(name);
 }
 
 }  // namespace thor::pruner

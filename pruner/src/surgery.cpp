@@ -76,11 +76,12 @@ KeepIndices select_channels_l1(const Model& model, const ChannelConfig& channels
   return keep;
 }
 
-Model prune_model(const Model& model, const KeepIndices& keep) {
-  torch::NoGradGuard no_grad;
-  const auto& src = model.impl();
-  const Architecture& arch = src.arch;
-  const auto params = parametric_indices(arch);
+namespace {
+
+// The pruned layers' sizes; checks that `keep` holds one strictly ascending,
+// in-range, non-empty index list per prunable layer.
+ChannelConfig kept_sizes(const Architecture& arch, const std::vector<size_t>& params,
+                         const KeepIndices& keep) {
   if (params.empty() || keep.size() != params.size() - 1)
     throw InputError("prune: expected " + std::to_string(params.empty() ? 0 : params.size() - 1) +
                      " kept-channel lists, got " + std::to_string(keep.size()));
@@ -95,6 +96,17 @@ Model prune_model(const Model& model, const KeepIndices& keep) {
                          " must be strictly ascending indices in [0, " + std::to_string(n) + ")");
     sizes.push_back(static_cast<int64_t>(keep[k].size()));
   }
+  return sizes;
+}
+
+}  // namespace
+
+Model prune_model(const Model& model, const KeepIndices& keep) {
+  torch::NoGradGuard no_grad;
+  const auto& src = model.impl();
+  const Architecture& arch = src.arch;
+  const auto params = parametric_indices(arch);
+  const ChannelConfig sizes = kept_sizes(arch, params, keep);
   const Architecture small = arch.with_channels(sizes);
   // Fresh weights get overwritten entirely, so the seed does not matter.
   auto dst = build_model_impl(small, 0, src.device);

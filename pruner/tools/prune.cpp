@@ -25,7 +25,6 @@ int main(int argc, char** argv) {
     if (!thor::cli::parse(argc, argv, "prune",
                           "prune --recipe R.yaml [--output DIR] [--data-root DIR] [--meter M]", opts, vm))
       return thor::cli::kExitOk;
-    thor::pruner::register_builtin_pruning_strategies();
     thor::Recipe recipe = thor::load_recipe(recipe_path);
     thor::pruner::PruneOptions options = thor::pruner::parse_prune_options(recipe);
     if (!output.empty()) recipe.output = output;

@@ -204,11 +204,15 @@ class Nsga2 final : public Strategy {
 
 }  // namespace
 
-void register_builtin_strategies() {
-  register_strategy("random", [](const StrategyContext& c) { return std::make_unique<RandomStrategy>(c); });
-  register_strategy("regularized-evolution",
-                    [](const StrategyContext& c) { return std::make_unique<RegularizedEvolution>(c); });
-  register_strategy("nsga2", [](const StrategyContext& c) { return std::make_unique<Nsga2>(c); });
+Registry<StrategyFactory>& strategies() {
+  static Registry<StrategyFactory> registry("strategy", [] {
+    return Registry<StrategyFactory>::Entries{
+        {"random", [](const StrategyContext& c) { return std::make_unique<RandomStrategy>(c); }},
+        {"regularized-evolution",
+         [](const StrategyContext& c) { return std::make_unique<RegularizedEvolution>(c); }},
+        {"nsga2", [](const StrategyContext& c) { return std::make_unique<Nsga2>(c); }}};
+  });
+  return registry;
 }
 
 }  // namespace thor::search

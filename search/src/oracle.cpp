@@ -1,11 +1,10 @@
 #include "thor/search/oracle.hpp"
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <mutex>
 
-#include "parallel.hpp"
+#include "thor/parallel.hpp"
 
 namespace thor::search {
 
@@ -13,23 +12,11 @@ namespace {
 constexpr size_t kMaxChannels = 16;  // conv_blocks ≤ 8 plus linear_layers ≤ 4 (space.validate)
 }
 
-void OracleOptions::validate() const {
-  if (!std::isfinite(budget_joules) || budget_joules <= 0.0)
-    throw InputError("budget_joules = " + std::to_string(budget_joules) +
-                     ": expected a positive, finite number of joules");
-  if (!std::isfinite(confidence) || confidence < 0.0 || confidence >= 1.0)
-    throw InputError("confidence = " + std::to_string(confidence) +
-                     ": expected 0 (compare the estimate itself) or a probability in (0, 1), e.g. 0.95");
-  if (iterations < 1) throw InputError("iterations = " + std::to_string(iterations) + ": expected >= 1");
-}
-
-Oracle::Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options)
-    : space_(space), options_(options) {
-  options_.validate();
+Oracle::Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options,
+               const std::string& cost)
+    : space_(space), rule_(options), cost_(make_cost_oracle(cost, estimator)) {
   space_.validate();
-  if (options_.confidence > 0.0)
-    z_ = boost::math::quantile(boost::math::normal_distribution<double>(), options_.confidence);
-  for (const Genome& g : space_.skeletons()) plans_.push_back(estimator.plan(space_.build(g)));
+  for (const Genome& g : space_.skeletons()) plans_.push_back(cost_->plan(space_.build(g)));
 }
 
 size_t Oracle::fill_channels(const Genome& g, int64_t* out) const {
@@ -39,43 +26,26 @@ size_t Oracle::fill_channels(const Genome& g, int64_t* out) const {
   return k;
 }
 
-Verdict Oracle::judge(double mean, double sd) const {
-  // The GP's std is a systematic error of the per-iteration figure, not
-  // independent noise per iteration, so it scales with N (not sqrt N).
-  const double n = static_cast<double>(options_.iterations);
-  Verdict v;
-  v.joules = mean * n;
-  v.std = sd * n;
-  const double b = options_.budget_joules;
-  if (v.std > 0.0)
-    v.probability = 0.5 * std::erfc(-(b - v.joules) / (v.std * std::sqrt(2.0)));
-  else
-    v.probability = v.joules <= b ? 1.0 : 0.0;
-  v.feasible = options_.confidence > 0.0 ? v.joules + z_ * v.std <= b : v.joules <= b;
-  return v;
-}
-
 Verdict Oracle::check(const Genome& g) const {
   int64_t ch[kMaxChannels];
   fill_channels(g, ch);
-  const auto p = plans_[space_.structure_index(g)].predict(ch);
-  return judge(p.mean, std::sqrt(std::max(0.0, p.variance)));
+  return rule_.judge(plans_[space_.structure_index(g)]->predict(ch));
 }
 
 double Oracle::joules(const Genome& g) const {
   int64_t ch[kMaxChannels];
   fill_channels(g, ch);
-  return plans_[space_.structure_index(g)].mean(ch) * static_cast<double>(options_.iterations);
+  return plans_[space_.structure_index(g)]->mean(ch) * static_cast<double>(options().iterations);
 }
 
 bool Oracle::feasible(const Genome& g) const {
-  if (options_.confidence > 0.0) return check(g).feasible;
-  return joules(g) <= options_.budget_joules;
+  if (rule_.needs_variance()) return check(g).feasible;
+  return joules(g) <= options().budget_joules;
 }
 
 std::vector<uint8_t> Oracle::feasible_batch(const std::vector<Genome>& genomes, int threads) const {
   std::vector<uint8_t> out(genomes.size());
-  detail::parallel_for_each(genomes.size(), threads, 4096, [&](size_t i) { out[i] = feasible(genomes[i]) ? 1 : 0; });
+  parallel_for_index(threads, genomes.size(), [&](size_t i) { out[i] = feasible(genomes[i]) ? 1 : 0; }, 4096);
   return out;
 }
 
@@ -109,7 +79,7 @@ SpaceScan Oracle::scan(uint64_t max_points, uint64_t seed, int threads) const {
     for (uint64_t i = 0; i < max_points; ++i) points.push_back(space_.sample(rng));
   }
   std::vector<double> joules(points.size());
-  detail::parallel_for_each(points.size(), threads, 4096, [&](size_t i) { joules[i] = this->joules(points[i]); });
+  parallel_for_index(threads, points.size(), [&](size_t i) { joules[i] = this->joules(points[i]); }, 4096);
   const auto feas = feasible_batch(points, threads);
   s.examined = points.size();
   size_t lo = 0, hi = 0;

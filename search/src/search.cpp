@@ -1,4 +1,3 @@
-#include "format.hpp"
 #include "thor/search/search.hpp"
 
 #include <algorithm>
@@ -10,32 +9,34 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
-#include "parallel.hpp"
+#include "thor/format.hpp"
 #include "thor/io.hpp"
+#include "thor/parallel.hpp"
 
 namespace thor::search {
 
 void ProxyOptions::validate() const {
-  if (iterations < 1) throw InputError("search.proxy.iterations = " + std::to_string(iterations) + ": expected >= 1");
-  if (train_limit == 0) throw InputError("search.proxy.train_limit = 0: expected > 0, or < 0 for all samples");
-  if (eval_samples == 0) throw InputError("search.proxy.eval_samples = 0: expected > 0, or < 0 for all samples");
+  const FieldRules f("search.proxy");
+  f.count("iterations", iterations, 1, 1'000'000'000);
+  f.require(train_limit != 0, "train_limit", "0", "expected a positive count, or -1 for every sample");
+  f.require(eval_samples != 0, "eval_samples", "0", "expected a positive count, or -1 for every sample");
 }
 
 void SearchOptions::validate() const {
-  oracle.validate();
-  strategy_options.validate();
-  proxy.validate();
-  if (strategy.empty()) throw InputError("search.strategy: expected a strategy name");
-  if (candidates < 1) throw InputError("search.candidates = " + std::to_string(candidates) + ": expected >= 1");
-  if (batch < 1) throw InputError("search.batch = " + std::to_string(batch) + ": expected >= 1");
-  if (threads < 1 || threads > 1024)
-    throw InputError("search.threads = " + std::to_string(threads) + ": expected in [1, 1024]");
-  if (max_proposals_per_candidate < 1)
-    throw InputError("search.max_proposals_per_candidate = " + std::to_string(max_proposals_per_candidate) +
-                     ": expected >= 1");
+  const FieldRules f("search");
+  f.require(!strategy.empty(), "strategy", "''", "expected a strategy name");
+  // The oracle's and the strategy's keys sit beside these in a recipe's `search:`.
+  f.nested("", [&] { oracle.validate(); });
+  f.nested("", [&] { strategy_options.validate(); });
+  f.nested("proxy", [&] { proxy.validate(); });
+  f.count("candidates", candidates, 1, 1'000'000);
+  f.count("batch", batch, 1, 100'000);
+  f.count("threads", threads, 1, 1024);
+  f.count("max_proposals_per_candidate", max_proposals_per_candidate, 1);
 }
 
 std::string to_string(SearchStatus s) {
@@ -71,7 +72,7 @@ Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, con
     // Each task trains on its own core: one intra-op thread, so candidates
     // running side by side do not oversubscribe, and denormals flushed as in
     // the measurement protocol.
-    set_torch_threads(1);
+    const TorchThreadsGuard one_thread(1);
     set_flush_denormal(true);
     Model model(arch, seed);
     TrainOptions o = opts;
@@ -81,14 +82,13 @@ Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, con
   };
 }
 
-using detail::jtext;
 
 std::string SearchResult::one_line() const {
   std::ostringstream s;
   s << strategy << ": " << trained << " trained in " << generations << " generations, ";
   if (best) {
     const auto& b = candidates[*best];
-    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at " << jtext(b.verdict.joules)
+    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at " << joules_digits(b.verdict.joules)
       << " J estimated (" << b.genome.to_string() << ")";
   } else {
     s << "no feasible candidate";
@@ -106,7 +106,7 @@ std::string SearchResult::full_report() const {
   for (size_t i : front) {
     const auto& c = candidates[i];
     s << std::setw(6) << c.id << std::setw(10) << std::fixed << std::setprecision(4) << c.accuracy << std::setw(12)
-      << jtext(c.verdict.joules) << std::setw(10) << jtext(c.verdict.std) << "  " << c.genome.to_string()
+      << joules_digits(c.verdict.joules) << std::setw(10) << joules_digits(c.verdict.std) << "  " << c.genome.to_string()
       << (best && *best == i ? "  <- best" : "") << "\n";
   }
   return s.str();
@@ -181,6 +181,61 @@ std::string clock_text(double s) {
 
 }  // namespace
 
+namespace {
+
+// One progress line per generation on stderr.
+void print_progress(const SearchResult& res, const SearchOptions& options, int64_t proposals,
+                    int64_t feasible_proposals, int64_t fresh, double el) {
+  double best = -1;
+  for (const auto& c : res.candidates)
+    if (c.scored()) best = std::max(best, c.accuracy);
+  std::cerr << "search: " << options.strategy << " gen " << res.generations - 1 << " | trained " << res.trained
+            << "/" << options.candidates << " | best accuracy " << std::fixed << std::setprecision(4) << best
+            << " | feasible " << std::setprecision(0) << 100.0 * feasible_proposals / std::max<int64_t>(1, proposals)
+            << "% of " << proposals << " proposed | " << std::setprecision(1)
+            << (el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0) << " cand/min | " << clock_text(el)
+            << (res.resumed ? " | " + std::to_string(res.resumed) + " resumed" : "") << std::endl;
+}
+
+// The most accurate scored candidate (ties: the cheaper one), if any.
+std::optional<size_t> most_accurate(const std::vector<Candidate>& candidates) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& c = candidates[i];
+    if (!c.scored()) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const auto& b = candidates[*best];
+    if (c.accuracy > b.accuracy || (c.accuracy == b.accuracy && c.verdict.joules < b.verdict.joules)) best = i;
+  }
+  return best;
+}
+
+// Trains the round's new feasible candidates side by side, one core each,
+// the costliest (by estimated energy, a proxy for time) first so that no
+// core idles at the end of a round. Each writes only its own slot, so the
+// order of work does not change the results.
+void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, size_t offset,
+                 std::map<Genome, size_t>& scored, const Oracle& oracle, const Evaluator& evaluate,
+                 int threads) {
+  std::stable_sort(to_train.begin(), to_train.end(),
+           [&](size_t a, size_t b) { return round[a].verdict.joules > round[b].verdict.joules; });
+  parallel_queue(threads, to_train.size(), [&](size_t k) {
+    Candidate& c = round[to_train[k]];
+    const auto start = std::chrono::steady_clock::now();
+    c.accuracy = evaluate(oracle.space().build(c.genome), c.seed);
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    c.trained = true;
+  });
+  // Duplicates within this round take their twin's fresh accuracy.
+  for (auto& c : round)
+    if (c.reused && c.accuracy < 0) c.accuracy = round[scored[c.genome] - offset].accuracy;
+}
+
+}  // namespace
+
 SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const SearchOptions& options) {
   options.validate();
   using clock = std::chrono::steady_clock;
@@ -242,22 +297,7 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
       }
       round.push_back(std::move(c));
     }
-    // Train the new feasible candidates side by side, one core each, the
-    // costliest (by estimated energy, a proxy for time) first so that no
-    // core idles at the end of a round. Each writes only its own slot, so
-    // the order of work does not change the results.
-    std::stable_sort(to_train.begin(), to_train.end(),
-                     [&](size_t a, size_t b) { return round[a].verdict.joules > round[b].verdict.joules; });
-    detail::parallel_queue(to_train.size(), options.threads, [&](size_t k) {
-      Candidate& c = round[to_train[k]];
-      const auto start = clock::now();
-      c.accuracy = evaluate(oracle.space().build(c.genome), c.seed);
-      c.seconds = std::chrono::duration<double>(clock::now() - start).count();
-      c.trained = true;
-    });
-    // Duplicates within this round take their twin's fresh accuracy.
-    for (auto& c : round)
-      if (c.reused && c.accuracy < 0) c.accuracy = round[scored[c.genome] - res.candidates.size()].accuracy;
+    train_round(round, to_train, res.candidates.size(), scored, oracle, evaluate, options.threads);
     fresh += static_cast<int64_t>(to_train.size());
     // Only real training runs count toward `candidates`: a strategy that
     // re-proposes known points gets their accuracy for free but no extra budget.
@@ -270,18 +310,9 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
     ++res.generations;
     save_checkpoint(options.checkpoint, fp, res.candidates);
 
-    if (options.progress) {
-      double best = -1;
-      for (const auto& c : res.candidates)
-        if (c.scored()) best = std::max(best, c.accuracy);
-      const double el = std::chrono::duration<double>(clock::now() - t0).count();
-      std::cerr << "search: " << options.strategy << " gen " << res.generations - 1 << " | trained " << res.trained
-                << "/" << options.candidates << " | best accuracy " << std::fixed << std::setprecision(4) << best
-                << " | feasible " << std::setprecision(0) << 100.0 * feasible_proposals / std::max<int64_t>(1, proposals)
-                << "% of " << proposals << " proposed | " << std::setprecision(1)
-                << (el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0) << " cand/min | " << clock_text(el)
-                << (res.resumed ? " | " + std::to_string(res.resumed) + " resumed" : "") << std::endl;
-    }
+    if (options.progress)
+      print_progress(res, options, proposals, feasible_proposals, fresh,
+                     std::chrono::duration<double>(clock::now() - t0).count());
     if (proposals >= max_proposals && res.trained < options.candidates) {
       res.status = SearchStatus::exhausted;
       res.message = "strategy '" + options.strategy + "' proposed " + std::to_string(proposals) +
@@ -289,16 +320,7 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
       break;
     }
   }
-  for (size_t i = 0; i < res.candidates.size(); ++i) {
-    const auto& c = res.candidates[i];
-    if (!c.scored()) continue;
-    if (!res.best) {
-      res.best = i;
-      continue;
-    }
-    const auto& b = res.candidates[*res.best];
-    if (c.accuracy > b.accuracy || (c.accuracy == b.accuracy && c.verdict.joules < b.verdict.joules)) res.best = i;
-  }
+  res.best = most_accurate(res.candidates);
   res.front = pareto_front(res.candidates);
   if (!res.best) {
     res.status = SearchStatus::no_feasible;
@@ -318,40 +340,48 @@ SearchRecipe parse_search_recipe(const Recipe& recipe) {
   auto& o = r.options;
   o.train = recipe.train;
   o.oracle.iterations = recipe.train.iterations;
-  if (c.has("budget_joules")) {
-    r.budget_set = true;
-    const YamlCursor b = c.child("budget_joules");
-    const double v = b.as_double();  // rejects text, nan and inf
-    if (v <= 0) b.fail("expected a positive number of joules, got " + b.as_string());
-    o.oracle.budget_joules = v;
-  }
-  o.oracle.confidence = c.get_double("confidence", 0.0, 0.0, 0.999999);
+  r.budget_set = c.has("budget_joules");
+  o.oracle.budget_joules = c.get_double("budget_joules", o.oracle.budget_joules);  // rejects text, nan and inf
+  o.oracle.confidence = c.get_double("confidence", o.oracle.confidence);
   o.strategy = c.get_string("strategy", o.strategy);
-  o.seed = static_cast<uint64_t>(c.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
-  o.candidates = c.get_int("candidates", o.candidates, 1, 1'000'000);
-  o.batch = c.get_int("batch", o.batch, 1, 100'000);
-  const int64_t hw = std::max(1u, std::thread::hardware_concurrency());
-  o.threads = static_cast<int>(c.get_int("threads", hw, 1, 1024));
-  o.strategy_options.population = c.get_int("population", o.strategy_options.population, 1, 1'000'000);
-  o.strategy_options.sample = c.get_int("sample", std::min(o.strategy_options.sample, o.strategy_options.population),
-                                        1, 1'000'000);
-  if (o.strategy_options.sample > o.strategy_options.population)
-    c.child("sample").fail("tournament size " + std::to_string(o.strategy_options.sample) +
-                           " is larger than the population " + std::to_string(o.strategy_options.population));
-  o.strategy_options.crossover = c.get_double("crossover", o.strategy_options.crossover, 0.0, 1.0);
+  o.seed = c.get_uint("seed", o.seed);
+  o.candidates = c.get_int("candidates", o.candidates);
+  o.batch = c.get_int("batch", o.batch);
+  o.threads = c.get_int32("threads", static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  o.strategy_options.population = c.get_int("population", o.strategy_options.population);
+  // The default tournament shrinks with a small population.
+  o.strategy_options.sample =
+      c.get_int("sample", std::min(o.strategy_options.sample, o.strategy_options.population));
+  o.strategy_options.crossover = c.get_double("crossover", o.strategy_options.crossover);
   if (c.has("proxy")) {
     const YamlCursor p = c.child("proxy");
     p.allow_only({"iterations", "train_limit", "eval_samples"});
-    o.proxy.iterations = p.get_int("iterations", o.proxy.iterations, 1, 1'000'000'000);
-    o.proxy.train_limit = p.get_int("train_limit", o.proxy.train_limit, -1, 1'000'000'000);
-    if (o.proxy.train_limit == 0) p.child("train_limit").fail("expected > 0, or -1 for every sample");
-    o.proxy.eval_samples = p.get_int("eval_samples", o.proxy.eval_samples, -1, 1'000'000'000);
-    if (o.proxy.eval_samples == 0) p.child("eval_samples").fail("expected > 0, or -1 for every sample");
+    o.proxy.iterations = p.get_int("iterations", o.proxy.iterations);
+    o.proxy.train_limit = p.get_int("train_limit", o.proxy.train_limit);
+    o.proxy.eval_samples = p.get_int("eval_samples", o.proxy.eval_samples);
   }
-  r.scan_points = static_cast<uint64_t>(c.get_int("scan_points", static_cast<int64_t>(r.scan_points), 1, 1'000'000'000));
+  r.scan_points = c.get_uint("scan_points", r.scan_points);
   if (!c.has("space")) c.fail("missing 'space' (the choices: conv_blocks, channels, kernels, ...; see docs/search.md)");
   r.space = parse_space(c.child("space"));
+  c.validate_with([&] { r.validate(); });
   return r;
+}
+
+void SearchRecipe::validate() const {
+  const FieldRules f("search");
+  // Strategies registered later (a program's own) are checked when the search starts.
+  const auto names = strategy_names();
+  if (std::find(names.begin(), names.end(), options.strategy) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    f.fail("strategy", "unknown strategy '" + options.strategy + "'; registered strategies: " + known);
+  }
+  SearchOptions checked = options;
+  // A budget left to the command line (--budget-joules) is checked there.
+  if (!budget_set) checked.oracle.budget_joules = 1.0;
+  checked.validate();
+  f.require(scan_points >= 1 && scan_points <= 1'000'000'000, "scan_points", std::to_string(scan_points),
+            "expected a value in [1, 1000000000]");
 }
 
 }  // namespace thor::search

@@ -49,14 +49,24 @@ int64_t step_value(const std::vector<int64_t>& sorted, int64_t current, Rng& rng
   return std::uniform_int_distribution<int>(0, 1)(rng) ? sorted[i + 1] : sorted[i - 1];
 }
 
+// What the space's messages call it; FieldErrors name fields as the recipe keys do.
+const FieldRules kSpace("search.space");
+
 void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, int64_t max) {
-  if (v.empty()) throw InputError(std::string("search.space.") + field + ": expected at least one value");
+  if (v.empty()) kSpace.fail(field, "expected at least one value");
+  const std::string list = "[" + join(v) + "]";
+  const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
   for (int64_t x : v)
     if (x < min || x > max)
-      throw InputError(std::string("search.space.") + field + " = [" + join(v) + "]: value " + std::to_string(x) +
-                       " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  if (std::set<int64_t>(v.begin(), v.end()).size() != v.size())
-    throw InputError(std::string("search.space.") + field + " = [" + join(v) + "]: values repeat");
+      throw FieldError::bad_value(field, list, "expected every value in " + range,
+                                  "value " + std::to_string(x) + " out of range " + range)
+          .in_scope("search.space");
+  for (size_t i = 0; i < v.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (v[j] == v[i])
+        throw FieldError::bad_value(field, list, "expected every value once",
+                                    "value " + std::to_string(v[i]) + " appears twice")
+            .in_scope("search.space");
 }
 
 }  // namespace
@@ -96,12 +106,11 @@ Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
   }
 }
 
+// Fields are named by their recipe keys (batch_size for batch_sizes).
 void SearchSpace::validate() const {
-  if (input.size() != 3)
-    throw InputError("search.space.input = [" + join(input) + "]: expected [C, H, W] (the space is a CNN)");
-  for (int64_t x : input)
-    if (x < 1) throw InputError("search.space.input = [" + join(input) + "]: every dimension must be >= 1");
-  if (classes < 2) throw InputError("search.space.classes = " + std::to_string(classes) + ": expected >= 2");
+  kSpace.require(input.size() == 3 && std::all_of(input.begin(), input.end(), [](int64_t x) { return x >= 1; }),
+                 "input", "[" + join(input) + "]", "expected [C, H, W], each >= 1 (the search space is a CNN)");
+  kSpace.count("classes", classes, 2, 1 << 20);
   check_list(batch_sizes, "batch_size", 1, 1 << 16);
   check_list(conv_blocks, "conv_blocks", 1, 8);
   check_list(channels, "channels", 1, 1 << 14);
@@ -109,22 +118,23 @@ void SearchSpace::validate() const {
   check_list(linear_layers, "linear_layers", 0, 4);
   if (std::any_of(linear_layers.begin(), linear_layers.end(), [](int64_t n) { return n > 0; }))
     check_list(linear_widths, "linear_widths", 1, 1 << 16);
-  if (pool_size < 1) throw InputError("search.space.pool_size = " + std::to_string(pool_size) + ": expected >= 1");
-  if (pooling.empty()) throw InputError("search.space.pooling: expected at least one of max, avg, none");
-  for (const auto& p : pooling)
-    if (p != "max" && p != "avg" && p != "none")
-      throw InputError("search.space.pooling: '" + p + "' is not one of max, avg, none");
-  if (std::set<std::string>(pooling.begin(), pooling.end()).size() != pooling.size())
-    throw InputError("search.space.pooling: values repeat");
+  kSpace.count("pool_size", pool_size, 1, 64);
+  if (pooling.empty()) kSpace.fail("pooling", "expected at least one of max, avg, none");
+  for (size_t i = 0; i < pooling.size(); ++i) {
+    const auto& p = pooling[i];
+    kSpace.require(p == "max" || p == "avg" || p == "none", "pooling", "'" + p + "'", "expected max, avg or none");
+    for (size_t j = 0; j < i; ++j)
+      if (pooling[j] == p) kSpace.fail("pooling", "'" + p + "' appears twice");
+  }
   if (num_structures() > 4096)
-    throw InputError("search.space: " + std::to_string(num_structures()) +
-                     " structures (batch sizes x kernels x pooling x conv_blocks x linear_layers) is more than "
-                     "4096; each must be profiled, so offer fewer choices");
+    kSpace.fail("", std::to_string(num_structures()) +
+                        " structures (batch sizes x kernels x pooling x conv_blocks x linear_layers) is more than "
+                        "4096; each must be profiled, so offer fewer choices");
   for (const Genome& g : skeletons()) {
     try {
       build(g).validate();
     } catch (const InputError& e) {
-      throw InputError("search.space: the space holds an impossible network (" + g.to_string() + "): " + e.what());
+      kSpace.fail("", "the space holds an impossible network (" + g.to_string() + "): " + e.what());
     }
   }
 }
@@ -296,8 +306,10 @@ nlohmann::json SearchSpace::to_json() const {
 
 namespace {
 
-// A list, or a range {min, max, step} / {min, max, factor}.
-std::vector<int64_t> int_choices(const YamlCursor& c, int64_t lo, int64_t hi) {
+// A list, or a range {min, max, step} / {min, max, factor}. Only the form is
+// checked here; the values' rules are in SearchSpace::validate.
+std::vector<int64_t> int_choices(const YamlCursor& c) {
+  constexpr size_t kMaxValues = 100000;
   std::vector<int64_t> out;
   if (c.is_scalar()) {
     out.push_back(c.as_int());
@@ -306,30 +318,30 @@ std::vector<int64_t> int_choices(const YamlCursor& c, int64_t lo, int64_t hi) {
   } else if (c.is_map()) {
     c.allow_only({"min", "max", "step", "factor"});
     if (!c.has("min") || !c.has("max")) c.fail("a range needs min and max, e.g. {min: 4, max: 64, step: 4}");
-    const int64_t a = c.get_int("min", 0, lo, hi), b = c.get_int("max", 0, lo, hi);
+    const int64_t a = c.get_int("min", 0), b = c.get_int("max", 0);
     if (b < a) c.fail("range max " + std::to_string(b) + " is below min " + std::to_string(a));
     if (c.has("step") && c.has("factor")) c.fail("give step or factor, not both");
+    auto too_many = [&] { c.fail("range holds more than " + std::to_string(kMaxValues) + " values"); };
     if (c.has("factor")) {
-      const double f = c.get_double("factor", 2.0, 1.01, 1e6);
+      const double f = c.get_double("factor", 2.0);
+      if (!(f >= 1.01)) c.child("factor").fail("a range's factor must be >= 1.01, got " + c.child("factor").as_string());
+      if (a < 1) c.child("min").fail("a range with a factor needs min >= 1, got " + std::to_string(a));
       for (double x = static_cast<double>(a); x <= static_cast<double>(b) + 1e-9; x *= f) {
         const auto v = static_cast<int64_t>(std::llround(x));
         if (out.empty() || out.back() != v) out.push_back(v);
+        if (out.size() > kMaxValues) too_many();
       }
     } else {
-      const int64_t s = c.get_int("step", 1, 1, hi);
-      for (int64_t x = a; x <= b; x += s) out.push_back(x);
+      const int64_t s = c.get_int("step", 1);
+      if (s < 1) c.child("step").fail("a range's step must be >= 1, got " + std::to_string(s));
+      for (int64_t x = a;; x += s) {
+        out.push_back(x);
+        if (out.size() > kMaxValues) too_many();
+        if (static_cast<uint64_t>(b) - static_cast<uint64_t>(x) < static_cast<uint64_t>(s)) break;  // x <= b
+      }
     }
-    if (out.size() > 100000) c.fail("range holds more than 100000 values");
   } else {
     c.fail("expected a list of integers or a range {min, max, step}");
-  }
-  if (out.empty()) c.fail("expected at least one value");
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i] < lo || out[i] > hi)
-      c.fail("value " + std::to_string(out[i]) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) +
-             "]");
-    for (size_t j = 0; j < i; ++j)
-      if (out[j] == out[i]) c.fail("value " + std::to_string(out[i]) + " appears twice");
   }
   return out;
 }
@@ -340,36 +352,20 @@ SearchSpace parse_space(const YamlCursor& c) {
   c.allow_only({"input", "classes", "batch_size", "conv_blocks", "channels", "kernels", "pooling", "pool_size",
                 "linear_layers", "linear_widths"});
   SearchSpace s;
-  if (c.has("input")) {
-    s.input = c.child("input").as_int_list();
-    if (s.input.size() != 3) c.child("input").fail("expected [C, H, W] (the search space is a CNN)");
-    for (int64_t x : s.input)
-      if (x < 1) c.child("input").fail("every dimension must be >= 1");
-  }
-  s.classes = c.get_int("classes", s.classes, 2, 1 << 20);
-  if (c.has("batch_size")) s.batch_sizes = int_choices(c.child("batch_size"), 1, 1 << 16);
-  if (c.has("conv_blocks")) s.conv_blocks = int_choices(c.child("conv_blocks"), 1, 8);
-  if (c.has("channels")) s.channels = int_choices(c.child("channels"), 1, 1 << 14);
-  if (c.has("kernels")) s.kernels = int_choices(c.child("kernels"), 1, 31);
+  if (c.has("input")) s.input = c.child("input").as_int_list();
+  s.classes = c.get_int("classes", s.classes);
+  if (c.has("batch_size")) s.batch_sizes = int_choices(c.child("batch_size"));
+  if (c.has("conv_blocks")) s.conv_blocks = int_choices(c.child("conv_blocks"));
+  if (c.has("channels")) s.channels = int_choices(c.child("channels"));
+  if (c.has("kernels")) s.kernels = int_choices(c.child("kernels"));
   if (c.has("pooling")) {
     const YamlCursor p = c.child("pooling");
     s.pooling = p.is_scalar() ? std::vector<std::string>{p.as_string()} : p.as_string_list();
-    if (s.pooling.empty()) p.fail("expected at least one of max, avg, none");
-    for (size_t i = 0; i < s.pooling.size(); ++i) {
-      const auto& v = s.pooling[i];
-      if (v != "max" && v != "avg" && v != "none") p.fail("expected max, avg or none, got '" + v + "'");
-      for (size_t j = 0; j < i; ++j)
-        if (s.pooling[j] == v) p.fail("'" + v + "' appears twice");
-    }
   }
-  s.pool_size = c.get_int("pool_size", s.pool_size, 1, 64);
-  if (c.has("linear_layers")) s.linear_layers = int_choices(c.child("linear_layers"), 0, 4);
-  if (c.has("linear_widths")) s.linear_widths = int_choices(c.child("linear_widths"), 1, 1 << 16);
-  try {
-    s.validate();
-  } catch (const InputError& e) {
-    c.fail(e.what());
-  }
+  s.pool_size = c.get_int("pool_size", s.pool_size);
+  if (c.has("linear_layers")) s.linear_layers = int_choices(c.child("linear_layers"));
+  if (c.has("linear_widths")) s.linear_widths = int_choices(c.child("linear_widths"));
+  c.validate_with([&] { s.validate(); });
   return s;
 }
 

@@ -40,7 +40,6 @@ std::string parse_error(const std::string& prune_yaml) {
 }  // namespace
 
 TEST_CASE("strategy registry") {
-  register_builtin_pruning_strategies();
   const auto names = pruning_strategy_names();
   CHECK(std::find(names.begin(), names.end(), "random") != names.end());
   CHECK(std::find(names.begin(), names.end(), "uniform") != names.end());
@@ -60,7 +59,6 @@ TEST_CASE("PruneSpace lower bounds") {
 }
 
 TEST_CASE("random strategy: within bounds, deterministic, varied per layer") {
-  register_builtin_pruning_strategies();
   const auto st = make_pruning_strategy("random");
   const PruneSpace s = PruneSpace::from_baseline({6, 16, 120, 84}, 0.25);
   std::mt19937_64 a(7), b(7);
@@ -79,7 +77,6 @@ TEST_CASE("random strategy: within bounds, deterministic, varied per layer") {
 }
 
 TEST_CASE("uniform strategy: one keep ratio, covering [min_keep, 1]") {
-  register_builtin_pruning_strategies();
   const auto st = make_pruning_strategy("uniform");
   const PruneSpace s = PruneSpace::from_baseline({10, 20, 40}, 0.5);
   std::mt19937_64 rng(1);
@@ -94,7 +91,6 @@ TEST_CASE("uniform strategy: one keep ratio, covering [min_keep, 1]") {
 }
 
 TEST_CASE("prune options: defaults and every budget form") {
-  register_builtin_pruning_strategies();
   Recipe none;
   const PruneOptions d = parse_prune_options(none);
   CHECK(d.strategy == "random");
@@ -118,7 +114,6 @@ TEST_CASE("prune options: defaults and every budget form") {
 }
 
 TEST_CASE("prune options: errors name file, line and key") {
-  register_builtin_pruning_strategies();
   CHECK(parse_error("  budgett: 0.5\n").find("t.yaml:2: key 'prune.budgett': unknown key") !=
         std::string::npos);
   CHECK(parse_error("  budget: {fraction: 0}\n").find("t.yaml:2: key 'prune.budget.fraction'") !=

@@ -6,6 +6,7 @@
 /// training feed) and covers every layer kind the architectures need over
 /// their whole channel range; otherwise the architectures are profiled and
 /// the reason is reported.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct ProfileRequest {
   /// How to profile; its protocol and feed define "the same settings".
   ProfilerOptions profiler;
   MeterOptions meter_options;
+  /// Told the decision (ProfileDecision::reason) before any profiling starts.
+  std::function<void(const std::string&)> on_decision;
   /// Throws InputError naming the field.
   void validate() const;
 };
@@ -34,14 +37,16 @@ struct ProfileRequest {
 struct ProfileDecision {
   DeviceProfile profile;
   bool reused = false;
-  int measured = 0;    ///< variant networks measured (0 when reused)
-  std::string reason;  ///< why the cache was reused or not ("no cached profile at P", ...)
+  int measured = 0;     ///< variant networks measured (0 when reused)
+  std::string reason;   ///< why the cache was reused or not ("no cached profile at P", ...)
+  std::string warning;  ///< set when a cached file exists but cannot be read
 };
 
 /// Empty when `profile` was made under `now` and covers every kind of
 /// `architectures` over [channel_lower, largest count]; else the first reason
 /// it cannot be used, e.g. "kind conv(1→c)@28x28 covers channels 1..8, needs 1..16".
-std::string profile_mismatch(const DeviceProfile& profile, const std::vector<Architecture>& architectures,
+std::string profile_mismatch(const DeviceProfile& profile,
+                             const std::vector<Architecture>& architectures,
                              const ProfileSettings& now, int64_t channel_lower = 1);
 
 /// The cached profile at request.path if it passes profile_mismatch, else a

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "thor/error.hpp"
+#include "thor/format.hpp"
 
 namespace thor::gp {
 
@@ -42,16 +43,11 @@ RowKey key_of(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Index i) {
   return k;
 }
 
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 void IntegerGrid::validate() const {
-  if (lower.empty()) throw InputError("gp: IntegerGrid.lower is empty: need one value per dimension");
+  if (lower.empty())
+    throw InputError("gp: IntegerGrid.lower is empty: need one value per dimension");
   if (upper.size() != lower.size())
     throw InputError("gp: IntegerGrid.upper has " + std::to_string(upper.size()) +
                      " entries: must match IntegerGrid.lower (" + std::to_string(lower.size()) +
@@ -62,12 +58,12 @@ void IntegerGrid::validate() const {
                      std::to_string(lower.size()) + ")");
   for (std::size_t d = 0; d < lower.size(); ++d) {
     if (upper[d] < lower[d])
-      throw InputError("gp: IntegerGrid.upper[" + std::to_string(d) + "] = " +
-                       std::to_string(upper[d]) + ": must be >= IntegerGrid.lower[" +
+      throw InputError("gp: IntegerGrid.upper[" + std::to_string(d) +
+                       "] = " + std::to_string(upper[d]) + ": must be >= IntegerGrid.lower[" +
                        std::to_string(d) + "] = " + std::to_string(lower[d]));
     if (!step.empty() && step[d] <= 0)
-      throw InputError("gp: IntegerGrid.step[" + std::to_string(d) + "] = " +
-                       std::to_string(step[d]) + ": must be > 0");
+      throw InputError("gp: IntegerGrid.step[" + std::to_string(d) +
+                       "] = " + std::to_string(step[d]) + ": must be > 0");
   }
 }
 
@@ -155,15 +151,15 @@ StopDecision MaxPointsRule::check(const StopContext& c) const {
 
 RelativeStdRule::RelativeStdRule(double fraction) : fraction_(fraction) {
   if (!(fraction > 0.0) || !std::isfinite(fraction))
-    throw InputError("gp: RelativeStdRule: fraction = " + fmt(fraction) +
+    throw InputError("gp: RelativeStdRule: fraction = " + number(fraction) +
                      ": must be a positive finite number");
 }
 
 StopDecision RelativeStdRule::check(const StopContext& c) const {
   const double threshold = fraction_ * std::abs(c.mean_target);
   if (c.max_std < threshold)
-    return {true, "relative_std: largest predictive std " + fmt(c.max_std) + " < " +
-                      fmt(fraction_) + " x mean target " + fmt(std::abs(c.mean_target))};
+    return {true, "relative_std: largest predictive std " + number(c.max_std) + " < " +
+                      number(fraction_) + " x mean target " + number(std::abs(c.mean_target))};
   return {};
 }
 

@@ -27,8 +27,9 @@ inline void check_finite_matrix(const char* where, const Eigen::Ref<const Eigen:
   for (Eigen::Index i = 0; i < X.rows(); ++i)
     for (Eigen::Index d = 0; d < X.cols(); ++d)
       if (!std::isfinite(X(i, d)))
-        throw InputError(std::string("gp: ") + where + ": input row " + std::to_string(i) + ", column " +
-                         std::to_string(d) + " is " + fmt(X(i, d)) + "; inputs must be finite");
+        throw InputError(std::string("gp: ") + where + ": input row " + std::to_string(i) +
+                         ", column " + std::to_string(d) + " is " + fmt(X(i, d)) +
+                         "; inputs must be finite");
 }
 
 }  // namespace thor::gp::detail

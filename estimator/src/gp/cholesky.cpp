@@ -19,8 +19,7 @@ bool try_factor(const Eigen::MatrixXd& base, Eigen::MatrixXd& work,
   llt.compute(work);
   if (llt.info() != Eigen::Success) return false;
   // NaN pivots pass Eigen's "<= 0" test; reject them here.
-  return llt.matrixLLT().diagonal().allFinite() &&
-         (llt.matrixLLT().diagonal().array() > 0.0).all();
+  return llt.matrixLLT().diagonal().allFinite() && (llt.matrixLLT().diagonal().array() > 0.0).all();
 }
 
 }  // namespace
@@ -66,9 +65,8 @@ double factor_with_jitter(const Eigen::MatrixXd& base, Eigen::MatrixXd& work,
   }
   if (attempts) *attempts = tries;
   std::ostringstream msg;
-  msg << "gp: covariance matrix (" << n << "x" << n
-      << ") stays indefinite after jitter up to " << last << " (" << max_rel
-      << " x mean diagonal " << scale << "); smallest diagonal entry "
+  msg << "gp: covariance matrix (" << n << "x" << n << ") stays indefinite after jitter up to "
+      << last << " (" << max_rel << " x mean diagonal " << scale << "); smallest diagonal entry "
       << base.diagonal().minCoeff()
       << ". Duplicate inputs with a tiny noise variance, or a non-positive-definite kernel?";
   throw NumericalError(msg.str());
@@ -76,8 +74,8 @@ double factor_with_jitter(const Eigen::MatrixXd& base, Eigen::MatrixXd& work,
 
 }  // namespace detail
 
-CholeskyResult cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& A,
-                                    double min_relative, double max_relative) {
+CholeskyResult cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& A, double min_relative,
+                                    double max_relative) {
   if (A.rows() != A.cols())
     throw InputError("gp: cholesky_with_jitter: matrix is " + std::to_string(A.rows()) + "x" +
                      std::to_string(A.cols()) + ", expected a square matrix");

@@ -1,7 +1,5 @@
 #include "thor/gp/gp.hpp"
 
-#include <LBFGSB.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,11 +7,10 @@
 #include <limits>
 #include <sstream>
 
+#include "checks.hpp"
 #include "factor.hpp"
 #include "lml.hpp"
-#include "parallel.hpp"
 #include "small_buffer.hpp"
-#include "checks.hpp"
 #include "thor/error.hpp"
 
 namespace thor::gp {
@@ -25,57 +22,6 @@ using detail::fmt;
 using detail::SmallBuffer;
 constexpr double kLog2Pi = 1.8378770664093453;
 
-// Deterministic per-restart random numbers, the same on every platform.
-class SplitMix64 {
- public:
-  SplitMix64(std::uint64_t seed, std::uint64_t stream)
-      : state_(seed ^ (0x9E3779B97F4A7C15ull * (stream + 1))) {
-    next();
-  }
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
- private:
-  std::uint64_t state_;
-};
-
-enum class RestartStatus { kConverged, kIterationLimit, kLineSearchStop, kFailed };
-
-struct RestartOutcome {
-  RestartStatus status = RestartStatus::kFailed;
-  Eigen::VectorXd theta;
-  double lml = -std::numeric_limits<double>::infinity();
-  int iterations = 0;
-  int evaluations = 0;
-  std::string error;
-};
-
-// -LML for LBFGSpp; remembers the best point evaluated so that a line-search
-// failure still leaves a usable result.
-struct NegativeLml {
-  detail::LmlEvaluator* evaluator;
-  RestartOutcome* outcome;
-  Eigen::VectorXd grad;
-  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& g) {
-    const double lml = evaluator->evaluate(theta, &grad);
-    ++outcome->evaluations;
-    if (!grad.allFinite())
-      throw NumericalError("gp: likelihood gradient is not finite at these hyperparameters");
-    g = -grad;
-    if (lml > outcome->lml) {
-      outcome->lml = lml;
-      outcome->theta = theta;
-    }
-    return -lml;
-  }
-};
-
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -83,8 +29,6 @@ struct NegativeLml {
 
 GaussianProcess::GaussianProcess(Options options) : options_(std::move(options)) {
   options_.validate();
-  register_builtin_kernels();
-  register_builtin_means();
   noise_variance_ = options_.initial_noise_variance;
 }
 
@@ -99,8 +43,6 @@ GaussianProcess::GaussianProcess(std::unique_ptr<Kernel> kernel, std::unique_ptr
   options_.kernel = kernel->name();
   options_.mean = mean->name();
   options_.validate();
-  register_builtin_kernels();
-  register_builtin_means();
   kernel_proto_ = std::move(kernel);
   mean_proto_ = std::move(mean);
   noise_variance_ = options_.initial_noise_variance;
@@ -199,8 +141,8 @@ void GaussianProcess::set_data(const Eigen::Ref<const Eigen::MatrixXd>& X,
 
 void GaussianProcess::set_point_variance(const Eigen::Ref<const Eigen::VectorXd>& pv) {
   if (pv.size() != y_.size())
-    throw InputError("gp: fit: point_variance has " + std::to_string(pv.size()) + " entries but y has " +
-                     std::to_string(y_.size()));
+    throw InputError("gp: fit: point_variance has " + std::to_string(pv.size()) +
+                     " entries but y has " + std::to_string(y_.size()));
   for (Eigen::Index i = 0; i < pv.size(); ++i)
     if (!(pv[i] >= 0.0) || !std::isfinite(pv[i]))
       throw InputError("gp: fit: point_variance " + std::to_string(i) + " is " + fmt(pv[i]) +
@@ -299,154 +241,10 @@ FitResult GaussianProcess::fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
   return fit_stored();
 }
 
-FitResult GaussianProcess::fit_stored() {
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-  make_components();
-
-  const int pk = kernel_->num_params();
-  const int pm = mean_->num_params();
-  const int pn = options_.learn_noise ? 1 : 0;
-  const int p = pk + pn + pm;
-  Eigen::VectorXd theta0(p), lb(p), ub(p);
-  theta0.head(pk) = kernel_->log_params();
-  lb.head(pk) = kernel_->log_lower_bounds();
-  ub.head(pk) = kernel_->log_upper_bounds();
-  if (pn) {
-    theta0[pk] = std::log(options_.initial_noise_variance);
-    lb[pk] = std::log(options_.noise_variance_lower);
-    ub[pk] = std::log(options_.noise_variance_upper);
-  }
-  if (pm > 0) {
-    theta0.tail(pm) = mean_->params();
-    lb.tail(pm).setConstant(-mean_->param_bound());
-    ub.tail(pm).setConstant(mean_->param_bound());
-  }
-  theta0 = theta0.cwiseMax(lb).cwiseMin(ub);
-
-  FitResult result;
-  jitter_ = 0.0;
-  const bool constant = y_.maxCoeff() == y_.minCoeff();
-  if (y_.size() < 2 || constant) {
-    apply_theta(theta0);
-    factorize(true);
-    result.status = FitStatus::kSkipped;
-    result.message = y_.size() < 2
-                         ? "gp: fit: a single point; hyperparameters left at their initial values"
-                         : "gp: fit: constant targets; hyperparameters left at their initial "
-                           "values";
-    result.log_marginal_likelihood = lml_;
-    result.seconds = elapsed();
-    return result;
-  }
-
-  // Restart points: the first at theta0, the others uniform in a box around it.
-  const int restarts = options_.restarts;
-  std::vector<Eigen::VectorXd> starts(static_cast<std::size_t>(restarts));
-  for (int r = 0; r < restarts; ++r) {
-    Eigen::VectorXd s = theta0;
-    if (r > 0) {
-      SplitMix64 rng(options_.seed, static_cast<std::uint64_t>(r));
-      for (int i = 0; i < p; ++i) {
-        const double width = i < pk + pn ? options_.restart_log_width : 1.0;
-        const double lo = std::max(lb[i], theta0[i] - width);
-        const double hi = std::min(ub[i], theta0[i] + width);
-        s[i] = lo + (hi - lo) * rng.uniform();
-      }
-    }
-    starts[static_cast<std::size_t>(r)] = s;
-  }
-
-  LBFGSpp::LBFGSBParam<double> param;
-  param.m = 8;
-  param.epsilon = options_.gradient_tolerance;
-  param.epsilon_rel = 0.0;
-  param.past = 1;
-  param.delta = options_.objective_tolerance;
-  param.max_iterations = options_.max_iterations;
-  param.max_linesearch = 40;
-
-  std::vector<RestartOutcome> outcomes(static_cast<std::size_t>(restarts));
-  const Kernel& kernel = *kernel_;
-  const MeanFunction& mean = *mean_;
-  detail::parallel_for_index(options_.threads, restarts, [&](int r) {
-    RestartOutcome& out = outcomes[static_cast<std::size_t>(r)];
-    try {
-      detail::LmlEvaluator eval(kernel, mean, Xn_, yn_, options_.learn_noise,
-                                options_.initial_noise_variance, options_.jitter_min_relative,
-                                options_.jitter_max_relative, pvn_.size() ? &pvn_ : nullptr);
-      NegativeLml f{&eval, &out, Eigen::VectorXd(p)};
-      LBFGSpp::LBFGSBSolver<double> solver(param);
-      Eigen::VectorXd x = starts[static_cast<std::size_t>(r)];
-      double fx = 0.0;
-      try {
-        out.iterations = solver.minimize(f, x, fx, lb, ub);
-        out.status = out.iterations >= options_.max_iterations ? RestartStatus::kIterationLimit
-                                                               : RestartStatus::kConverged;
-      } catch (const NumericalError&) {
-        throw;
-      } catch (const std::exception& e) {
-        // LBFGSpp throws when the line search cannot make progress, which
-        // happens close to an optimum; the best point seen is kept.
-        out.status = RestartStatus::kLineSearchStop;
-        out.error = e.what();
-      }
-    } catch (const std::exception& e) {
-      out.status = RestartStatus::kFailed;
-      out.error = e.what();
-    }
-    if (!std::isfinite(out.lml)) out.status = RestartStatus::kFailed;
-  });
-
-  int best = -1;
-  for (int r = 0; r < restarts; ++r) {
-    const RestartOutcome& o = outcomes[static_cast<std::size_t>(r)];
-    result.iterations += o.iterations;
-    result.evaluations += o.evaluations;
-    if (o.status == RestartStatus::kFailed) {
-      ++result.restarts_failed;
-      continue;
-    }
-    ++result.restarts_used;
-    if (best < 0 || o.lml > outcomes[static_cast<std::size_t>(best)].lml) best = r;
-  }
-  result.best_restart = best;
-  if (best < 0) {
-    apply_theta(theta0);
-    factorize(true);
-    result.status = FitStatus::kFailed;
-    result.message = "gp: fit: every restart failed (first error: " + outcomes[0].error +
-                     "); hyperparameters left at their initial values";
-    result.log_marginal_likelihood = lml_;
-    result.seconds = elapsed();
-    return result;
-  }
-  const RestartOutcome& b = outcomes[static_cast<std::size_t>(best)];
-  apply_theta(b.theta);
-  factorize(true);
-  result.log_marginal_likelihood = lml_;
-  if (b.status == RestartStatus::kIterationLimit) {
-    result.status = FitStatus::kIterationLimit;
-    result.message = "gp: fit: best restart " + std::to_string(best) + " stopped at " +
-                     std::to_string(options_.max_iterations) + " iterations";
-  } else {
-    result.status = FitStatus::kConverged;
-    result.message = "gp: fit: best restart " + std::to_string(best) +
-                     (b.status == RestartStatus::kLineSearchStop
-                          ? " stopped where the line search could not improve"
-                          : " converged");
-  }
-  result.seconds = elapsed();
-  return result;
-}
-
 double GaussianProcess::log_marginal_likelihood(const Eigen::Ref<const Eigen::VectorXd>& theta,
                                                 Eigen::VectorXd* grad) const {
   require_conditioned("log_marginal_likelihood");
-  detail::LmlEvaluator eval(*kernel_, *mean_, Xn_, yn_, options_.learn_noise,
-                            noise_variance_,
+  detail::LmlEvaluator eval(*kernel_, *mean_, Xn_, yn_, options_.learn_noise, noise_variance_,
                             options_.jitter_min_relative, options_.jitter_max_relative);
   if (theta.size() != eval.size())
     throw InputError("gp: log_marginal_likelihood: theta has " + std::to_string(theta.size()) +

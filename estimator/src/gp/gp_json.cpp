@@ -1,7 +1,6 @@
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "thor/error.hpp"
@@ -135,6 +134,60 @@ nlohmann::json GaussianProcess::to_json() const {
   return j;
 }
 
+namespace {
+
+// The "options" object of a stored GP.
+Options options_from_json(const nlohmann::json& jo) {
+  Options o;
+  const std::string p = "options";
+  o.initial_length_scale = json_double(jo, p, "initial_length_scale");
+  o.length_scale_lower = json_double(jo, p, "length_scale_lower");
+  o.length_scale_upper = json_double(jo, p, "length_scale_upper");
+  o.initial_signal_variance = json_double(jo, p, "initial_signal_variance");
+  o.signal_variance_lower = json_double(jo, p, "signal_variance_lower");
+  o.signal_variance_upper = json_double(jo, p, "signal_variance_upper");
+  o.initial_noise_variance = json_double(jo, p, "initial_noise_variance");
+  o.noise_variance_lower = json_double(jo, p, "noise_variance_lower");
+  o.noise_variance_upper = json_double(jo, p, "noise_variance_upper");
+  o.learn_noise = json_bool(jo, p, "learn_noise");
+  o.mean_param_bound = json_double(jo, p, "mean_param_bound");
+  o.restarts = static_cast<int>(json_double(jo, p, "restarts"));
+  const auto& seed = json_at(jo, p, "seed");
+  if (!seed.is_number_unsigned() && !seed.is_number_integer())
+    throw InputError("gp: json: key 'options.seed' must be a non-negative integer");
+  o.seed = seed.get<std::uint64_t>();
+  o.threads = static_cast<int>(json_double(jo, p, "threads"));
+  o.max_iterations = static_cast<int>(json_double(jo, p, "max_iterations"));
+  o.gradient_tolerance = json_double(jo, p, "gradient_tolerance");
+  o.objective_tolerance = json_double(jo, p, "objective_tolerance");
+  o.restart_log_width = json_double(jo, p, "restart_log_width");
+  o.jitter_min_relative = json_double(jo, p, "jitter_min_relative");
+  o.jitter_max_relative = json_double(jo, p, "jitter_max_relative");
+  return o;
+}
+
+// The training inputs: an array of n points of d numbers each.
+Eigen::MatrixXd inputs_from_json(const nlohmann::json& jx, Eigen::Index d) {
+  const Eigen::Index n = static_cast<Eigen::Index>(jx.size());
+  Eigen::MatrixXd X(n, d);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& row = jx[static_cast<std::size_t>(i)];
+    const std::string key = "inputs[" + std::to_string(i) + "]";
+    if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != d)
+      throw InputError("gp: json: key '" + key + "' must be an array of " + std::to_string(d) +
+                       " numbers");
+    for (Eigen::Index k = 0; k < d; ++k) {
+      const auto& v = row[static_cast<std::size_t>(k)];
+      if (!v.is_number())
+        throw InputError("gp: json: key '" + key + "[" + std::to_string(k) + "]' must be a number");
+      X(i, k) = v.get<double>();
+    }
+  }
+  return X;
+}
+
+}  // namespace
+
 GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InputError("gp: json: expected an object at the root");
   const std::string format = json_string(j, "", "format");
@@ -144,34 +197,7 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   if (!version.is_number_integer() || version.get<int>() != 1)
     throw InputError("gp: json: key 'version' is " + version.dump() + ", expected 1");
 
-  Options o;
-  if (j.contains("options")) {
-    const auto& jo = j.at("options");
-    const std::string p = "options";
-    o.initial_length_scale = json_double(jo, p, "initial_length_scale");
-    o.length_scale_lower = json_double(jo, p, "length_scale_lower");
-    o.length_scale_upper = json_double(jo, p, "length_scale_upper");
-    o.initial_signal_variance = json_double(jo, p, "initial_signal_variance");
-    o.signal_variance_lower = json_double(jo, p, "signal_variance_lower");
-    o.signal_variance_upper = json_double(jo, p, "signal_variance_upper");
-    o.initial_noise_variance = json_double(jo, p, "initial_noise_variance");
-    o.noise_variance_lower = json_double(jo, p, "noise_variance_lower");
-    o.noise_variance_upper = json_double(jo, p, "noise_variance_upper");
-    o.learn_noise = json_bool(jo, p, "learn_noise");
-    o.mean_param_bound = json_double(jo, p, "mean_param_bound");
-    o.restarts = static_cast<int>(json_double(jo, p, "restarts"));
-    const auto& seed = json_at(jo, p, "seed");
-    if (!seed.is_number_unsigned() && !seed.is_number_integer())
-      throw InputError("gp: json: key 'options.seed' must be a non-negative integer");
-    o.seed = seed.get<std::uint64_t>();
-    o.threads = static_cast<int>(json_double(jo, p, "threads"));
-    o.max_iterations = static_cast<int>(json_double(jo, p, "max_iterations"));
-    o.gradient_tolerance = json_double(jo, p, "gradient_tolerance");
-    o.objective_tolerance = json_double(jo, p, "objective_tolerance");
-    o.restart_log_width = json_double(jo, p, "restart_log_width");
-    o.jitter_min_relative = json_double(jo, p, "jitter_min_relative");
-    o.jitter_max_relative = json_double(jo, p, "jitter_max_relative");
-  }
+  Options o = j.contains("options") ? options_from_json(j.at("options")) : Options{};
   const auto& jk = json_at(j, "", "kernel");
   const auto& jm = json_at(j, "", "mean");
   const auto& jn = json_at(j, "", "normalization");
@@ -194,21 +220,7 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   if (!jdim.is_number_integer() || jdim.get<int>() < 1)
     throw InputError("gp: json: key 'kernel.input_dim' must be a positive integer");
   const Eigen::Index d = jdim.get<int>();
-  Eigen::MatrixXd X(n, d);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const auto& row = jx[static_cast<std::size_t>(i)];
-    const std::string key = "inputs[" + std::to_string(i) + "]";
-    if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != d)
-      throw InputError("gp: json: key '" + key + "' must be an array of " + std::to_string(d) +
-                       " numbers");
-    for (Eigen::Index k = 0; k < d; ++k) {
-      const auto& v = row[static_cast<std::size_t>(k)];
-      if (!v.is_number())
-        throw InputError("gp: json: key '" + key + "[" + std::to_string(k) +
-                         "]' must be a number");
-      X(i, k) = v.get<double>();
-    }
-  }
+  const Eigen::MatrixXd X = inputs_from_json(jx, d);
   const Eigen::VectorXd y = json_vector(j, "", "targets", n);
 
   GaussianProcess gp(o);
@@ -223,8 +235,7 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   gp.x_inv_range_ = gp.x_range_.cwiseInverse();
   gp.y_mean_ = json_double(jn, "normalization", "target_mean");
   gp.y_std_ = json_double(jn, "normalization", "target_std");
-  if (!(gp.y_std_ > 0.0))
-    throw InputError("gp: json: key 'normalization.target_std' must be > 0");
+  if (!(gp.y_std_ > 0.0)) throw InputError("gp: json: key 'normalization.target_std' must be > 0");
   gp.Xn_ = (gp.X_.rowwise() - gp.x_lo_.transpose()).array().rowwise() *
            gp.x_inv_range_.transpose().array();
   gp.yn_ = (gp.y_.array() - gp.y_mean_) / gp.y_std_;
@@ -240,8 +251,7 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   const Eigen::VectorXd mp = json_vector(jm, "mean", "params", gp.mean_->num_params());
   if (mp.size() > 0) gp.mean_->set_params(mp);
   gp.noise_variance_ = json_double(j, "", "noise_variance");
-  if (!(gp.noise_variance_ >= 0.0))
-    throw InputError("gp: json: key 'noise_variance' must be >= 0");
+  if (!(gp.noise_variance_ >= 0.0)) throw InputError("gp: json: key 'noise_variance' must be >= 0");
   gp.jitter_ = json_double(j, "", "jitter");
   if (!(gp.jitter_ >= 0.0)) throw InputError("gp: json: key 'jitter' must be >= 0");
   gp.factorize(false);

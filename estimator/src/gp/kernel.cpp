@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
 #include <sstream>
 
 #include "small_buffer.hpp"
-#include "vmath.hpp"
 #include "thor/error.hpp"
+#include "thor/format.hpp"
+#include "vmath.hpp"
 
 namespace thor::gp {
 
@@ -21,12 +20,6 @@ constexpr std::size_t kStackDim = 16;
 // Copies row i of X into a contiguous buffer.
 inline void copy_row(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Index i, double* out) {
   for (Eigen::Index d = 0; d < X.cols(); ++d) out[d] = X(i, d);
-}
-
-std::string fmt_double(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 // The math of each radial profile g(r), given r^2. Branch-free so that the
@@ -156,21 +149,12 @@ THOR_GP_HOT_LOOP void gram_gradient_column(const double* __restrict X, Eigen::In
   dk[dim][j] = s2;
 }
 
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, KernelFactory>& registry() {
-  static std::map<std::string, KernelFactory> r;
-  return r;
-}
-
 }  // namespace
 
 void KernelSettings::validate() const {
   auto positive = [](const char* field, double v) {
     if (!(v > 0.0) || !std::isfinite(v))
-      throw InputError(std::string("gp: KernelSettings.") + field + " = " + fmt_double(v) +
+      throw InputError(std::string("gp: KernelSettings.") + field + " = " + number(v) +
                        ": must be a positive finite number");
   };
   positive("length_scale", length_scale);
@@ -180,13 +164,12 @@ void KernelSettings::validate() const {
   positive("signal_variance_lower", signal_variance_lower);
   positive("signal_variance_upper", signal_variance_upper);
   if (length_scale_lower > length_scale_upper)
-    throw InputError("gp: KernelSettings.length_scale_lower = " + fmt_double(length_scale_lower) +
-                     ": must not exceed length_scale_upper = " + fmt_double(length_scale_upper));
+    throw InputError("gp: KernelSettings.length_scale_lower = " + number(length_scale_lower) +
+                     ": must not exceed length_scale_upper = " + number(length_scale_upper));
   if (signal_variance_lower > signal_variance_upper)
-    throw InputError("gp: KernelSettings.signal_variance_lower = " +
-                     fmt_double(signal_variance_lower) +
-                     ": must not exceed signal_variance_upper = " +
-                     fmt_double(signal_variance_upper));
+    throw InputError(
+        "gp: KernelSettings.signal_variance_lower = " + number(signal_variance_lower) +
+        ": must not exceed signal_variance_upper = " + number(signal_variance_upper));
 }
 
 // ---------------------------------------------------------------------------
@@ -374,8 +357,8 @@ void StationaryKernel<Profile>::cross_point(const double* x,
                                             const Eigen::Ref<const Eigen::MatrixXd>& X,
                                             double* out) const {
   if (X.rows() == 0) return;
-  cross_point_loop<Profile>(X.data(), X.outerStride(), X.rows(), dim_, x,
-                            inv_length_scale_.data(), signal_variance_, out);
+  cross_point_loop<Profile>(X.data(), X.outerStride(), X.rows(), dim_, x, inv_length_scale_.data(),
+                            signal_variance_, out);
 }
 
 template <class Profile>
@@ -390,8 +373,7 @@ void StationaryKernel<Profile>::gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
     copy_row(X, j, x.data());
     // Lower part of column j, vectorised over the rows below the diagonal.
     cross_point_loop<Profile>(X.data() + j + 1, X.outerStride(), m, dim_, x.data(),
-                              inv_length_scale_.data(), signal_variance_,
-                              K.col(j).data() + j + 1);
+                              inv_length_scale_.data(), signal_variance_, K.col(j).data() + j + 1);
   }
   K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
 }
@@ -408,9 +390,9 @@ void StationaryKernel<Profile>::cross(const Eigen::Ref<const Eigen::MatrixXd>& A
 }
 
 template <class Profile>
-void StationaryKernel<Profile>::gram_lower_with_gradients(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                                          Eigen::Ref<Eigen::MatrixXd> K,
-                                                          std::vector<Eigen::MatrixXd>& dK) const {
+void StationaryKernel<Profile>::gram_lower_with_gradients(
+    const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Ref<Eigen::MatrixXd> K,
+    std::vector<Eigen::MatrixXd>& dK) const {
   const Eigen::Index n = X.rows();
   double* cols[kStackDim + 1];
   std::vector<double*> heap;
@@ -463,55 +445,34 @@ Eigen::VectorXd stationary_log_params(const Eigen::Ref<const Eigen::VectorXd>& l
 // ---------------------------------------------------------------------------
 // Registry
 
-void register_kernel(const std::string& name, KernelFactory factory) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[name] = std::move(factory);
-}
-
-void register_builtin_kernels() {
-  // Adds only missing names, so a user factory registered under a built-in
-  // name is never overwritten.
-  auto add = [](const std::string& name, KernelFactory f) {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    registry().emplace(name, std::move(f));
-  };
-  add("matern12", [](int dim, const KernelSettings& s) {
-    return std::unique_ptr<Kernel>(new Matern12Kernel(dim, s));
+Registry<KernelFactory>& kernel_registry() {
+  static Registry<KernelFactory> registry("gp kernel", [] {
+    return Registry<KernelFactory>::Entries{
+        {"matern12",
+         [](int dim, const KernelSettings& s) {
+           return std::unique_ptr<Kernel>(new Matern12Kernel(dim, s));
+         }},
+        {"matern32",
+         [](int dim, const KernelSettings& s) {
+           return std::unique_ptr<Kernel>(new Matern32Kernel(dim, s));
+         }},
+        {"matern52",
+         [](int dim, const KernelSettings& s) {
+           return std::unique_ptr<Kernel>(new Matern52Kernel(dim, s));
+         }},
+        {"rbf", [](int dim, const KernelSettings& s) {
+           return std::unique_ptr<Kernel>(new RbfKernel(dim, s));
+         }}};
   });
-  add("matern32", [](int dim, const KernelSettings& s) {
-    return std::unique_ptr<Kernel>(new Matern32Kernel(dim, s));
-  });
-  add("matern52", [](int dim, const KernelSettings& s) {
-    return std::unique_ptr<Kernel>(new Matern52Kernel(dim, s));
-  });
-  add("rbf", [](int dim, const KernelSettings& s) {
-    return std::unique_ptr<Kernel>(new RbfKernel(dim, s));
-  });
+  return registry;
 }
 
 std::unique_ptr<Kernel> make_kernel(const std::string& name, int input_dim,
                                     const KernelSettings& settings) {
-  KernelFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto it = registry().find(name);
-    if (it != registry().end()) factory = it->second;
-  }
-  if (!factory) {
-    std::string known;
-    for (const auto& n : kernel_names()) known += (known.empty() ? "" : ", ") + n;
-    throw InputError("gp: unknown kernel '" + name + "'; registered kernels: " +
-                     (known.empty() ? std::string("none (call register_builtin_kernels())")
-                                    : known));
-  }
-  return factory(input_dim, settings);
-}
-
-std::vector<std::string> kernel_names() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  std::vector<std::string> names;
-  for (const auto& kv : registry()) names.push_back(kv.first);
-  return names;
+  if (!kernel_registry().contains(name))
+    throw InputError("gp: unknown kernel '" + name +
+                     "'; registered kernels: " + kernel_registry().known());
+  return kernel_registry().get(name)(input_dim, settings);
 }
 
 }  // namespace thor::gp

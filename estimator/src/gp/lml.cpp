@@ -12,10 +12,9 @@ namespace {
 constexpr double kLog2Pi = 1.8378770664093453;
 }
 
-LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean,
-                           const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool learn_noise,
-                           double fixed_noise, double jitter_min, double jitter_max,
-                           const Eigen::VectorXd* point_noise)
+LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean, const Eigen::MatrixXd& X,
+                           const Eigen::VectorXd& y, bool learn_noise, double fixed_noise,
+                           double jitter_min, double jitter_max, const Eigen::VectorXd* point_noise)
     : kernel_(kernel.clone()),
       mean_(mean.clone()),
       X_(X),

@@ -1,28 +1,15 @@
 #include "thor/gp/mean.hpp"
 
-#include <map>
-#include <mutex>
-
 #include "thor/error.hpp"
 
 namespace thor::gp {
 
 namespace {
 
-void check_size(const std::string& name, const Eigen::Ref<const Eigen::VectorXd>& p,
-                int expected) {
+void check_size(const std::string& name, const Eigen::Ref<const Eigen::VectorXd>& p, int expected) {
   if (p.size() != expected)
     throw InputError("gp: mean " + name + ": expected " + std::to_string(expected) +
                      " parameters, got " + std::to_string(p.size()));
-}
-
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::map<std::string, MeanFactory>& registry() {
-  static std::map<std::string, MeanFactory> r;
-  return r;
 }
 
 }  // namespace
@@ -125,44 +112,21 @@ void LinearMean::eval_batch(const Eigen::Ref<const Eigen::MatrixXd>& X,
 
 // Registry ---------------------------------------------------------------------
 
-void register_mean(const std::string& name, MeanFactory factory) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[name] = std::move(factory);
-}
-
-void register_builtin_means() {
-  // Adds only missing names, so user factories under built-in names survive.
-  auto register_mean = [](const std::string& name, MeanFactory f) {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    registry().emplace(name, std::move(f));
-  };
-  register_mean("zero", [](int d) { return std::unique_ptr<MeanFunction>(new ZeroMean(d)); });
-  register_mean("constant",
-                [](int d) { return std::unique_ptr<MeanFunction>(new ConstantMean(d)); });
-  register_mean("linear", [](int d) { return std::unique_ptr<MeanFunction>(new LinearMean(d)); });
+Registry<MeanFactory>& mean_registry() {
+  static Registry<MeanFactory> registry("gp mean", [] {
+    return Registry<MeanFactory>::Entries{
+        {"zero", [](int d) { return std::unique_ptr<MeanFunction>(new ZeroMean(d)); }},
+        {"constant", [](int d) { return std::unique_ptr<MeanFunction>(new ConstantMean(d)); }},
+        {"linear", [](int d) { return std::unique_ptr<MeanFunction>(new LinearMean(d)); }}};
+  });
+  return registry;
 }
 
 std::unique_ptr<MeanFunction> make_mean(const std::string& name, int input_dim) {
-  MeanFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto it = registry().find(name);
-    if (it != registry().end()) factory = it->second;
-  }
-  if (!factory) {
-    std::string known;
-    for (const auto& n : mean_names()) known += (known.empty() ? "" : ", ") + n;
-    throw InputError("gp: unknown mean '" + name + "'; registered means: " +
-                     (known.empty() ? std::string("none (call register_builtin_means())") : known));
-  }
-  return factory(input_dim);
-}
-
-std::vector<std::string> mean_names() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  std::vector<std::string> names;
-  for (const auto& kv : registry()) names.push_back(kv.first);
-  return names;
+  if (!mean_registry().contains(name))
+    throw InputError("gp: unknown mean '" + name +
+                     "'; registered means: " + mean_registry().known());
+  return mean_registry().get(name)(input_dim);
 }
 
 }  // namespace thor::gp

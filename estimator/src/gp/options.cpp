@@ -44,8 +44,8 @@ void Options::validate() const {
   require_positive("length_scale_lower", length_scale_lower);
   require_positive("length_scale_upper", length_scale_upper);
   require_order("length_scale_lower", length_scale_lower, "length_scale_upper", length_scale_upper);
-  require_in("initial_length_scale", initial_length_scale, length_scale_lower,
-             "length_scale_lower", length_scale_upper, "length_scale_upper");
+  require_in("initial_length_scale", initial_length_scale, length_scale_lower, "length_scale_lower",
+             length_scale_upper, "length_scale_upper");
   require_positive("initial_signal_variance", initial_signal_variance);
   require_positive("signal_variance_lower", signal_variance_lower);
   require_positive("signal_variance_upper", signal_variance_upper);

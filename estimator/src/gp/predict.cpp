@@ -41,8 +41,7 @@ Prediction GaussianProcess::predict(const Eigen::Ref<const Eigen::VectorXd>& x,
   // v = L^-1 k, accumulated column by column (vectorised axpy).
   Eigen::Map<Eigen::VectorXd> v(vbuf.data(), n);
   v.setZero();
-  for (Eigen::Index j = 0; j < n; ++j)
-    v.tail(n - j).noalias() += k[j] * Linv_.col(j).tail(n - j);
+  for (Eigen::Index j = 0; j < n; ++j) v.tail(n - j).noalias() += k[j] * Linv_.col(j).tail(n - j);
   double var_n = std::max(kernel_->diag(xn.data()) - v.squaredNorm(), 0.0);
   if (with_noise) var_n += noise_variance_;
   return Prediction{y_std_ * mean_n + y_mean_, var_n * y_std_ * y_std_};

@@ -49,4 +49,24 @@ inline void write_file_atomic(const std::string& path, const std::string& conten
   }
 }
 
+/// An output folder assembled in a hidden sibling (".NAME.tmp-PID") and
+/// renamed into place by commit(), so a failure at any step leaves neither
+/// a partial folder nor the staging one behind (the destructor removes it).
+class StagingFolder {
+ public:
+  explicit StagingFolder(const std::string& target);
+  ~StagingFolder();
+  StagingFolder(const StagingFolder&) = delete;
+  StagingFolder& operator=(const StagingFolder&) = delete;
+  /// Path of `name` inside the staging folder.
+  std::string file(const std::string& name) const;
+  const std::filesystem::path& path() const { return path_; }
+  /// Replaces the target: an old folder is moved aside first, then removed.
+  void commit();
+
+ private:
+  std::filesystem::path target_, path_, created_parent_;
+  bool committed_ = false;
+};
+
 }  // namespace thor

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "thor/error.hpp"
+#include "thor/registry.hpp"
 
 namespace thor {
 
@@ -99,12 +100,9 @@ class EnergyMeter {
 
 using MeterFactory = std::function<std::unique_ptr<EnergyMeter>(const MeterOptions&)>;
 
-/// Adds or replaces a meter in the registry.
-void register_meter(const std::string& name, MeterFactory factory);
-/// Registers rapl, nvml, jetson, battery and cpu-model (idempotent).
-void register_builtin_meters();
-/// Names in the registry, sorted.
-std::vector<std::string> meter_names();
+/// The meters by name: rapl, nvml, jetson, battery and cpu-model are built
+/// in; add your own with meter_registry().add(name, factory).
+Registry<MeterFactory>& meter_registry();
 /// Builds a meter by name; "auto" tries rapl, nvml, jetson, battery in that
 /// order and falls back to cpu-model with a warning on stderr.
 /// Throws InputError for an unknown name, SensorError for an unreadable sensor.

@@ -3,7 +3,10 @@
 /// Recipes: one YAML file that says what to train on which data, how to
 /// measure and profile, and what a job (prune, search) should do. Every key
 /// is documented in recipes/README.md; an unknown key, a wrong type or an
-/// out-of-range value is an InputError naming the file, line and key.
+/// out-of-range value is an InputError naming the file, line and key. The
+/// parser only maps keys to fields and checks types; every rule on a value
+/// is in a validate() (these structs', or the options structs' they hold),
+/// whose FieldErrors YamlCursor::validate_with reports at the key's line.
 #include <optional>
 #include <string>
 
@@ -27,18 +30,23 @@ struct DataSpec {
   bool grayscale = false;                ///< celeba: one channel
   /// The folder used: `root`, or the dataset's default.
   std::string resolved_root() const;
+  /// Throws FieldError naming the field, its value and the rule.
+  void validate() const;
 };
 
 /// `profile:` — guided profiling settings (see thor::ProfilerOptions).
 struct ProfileSpec {
-  int max_points = 12;
-  int min_points = 5;
-  double std_fraction = 0.03;
-  double loo_fraction = 0.04;
-  int anchors = 4;
-  double time_budget_s = 0.0;
+  int max_points = 12;         ///< most measured points per 1-D layer kind, in [2, 1000]
+  int min_points = 5;          ///< no kind stops before this many points, in [2, 1000]
+  double std_fraction = 0.03;  ///< stopping rule: predicted std / energy, in [1e-6, 0.99]
+  double loo_fraction = 0.04;  ///< stopping rule: leave-one-out error, in [1e-6, 0.99]
+  int anchors = 4;             ///< whole networks measured after the kinds, in [0, 100]
+  double time_budget_s = 0.0;  ///< seconds, in [0, 1e7]; 0: none
   MeasureOptions measure;  ///< iterations, repeats, warmup, threads for variants
   std::string cache;       ///< profile JSON reused when made under the same settings
+  /// Throws FieldError naming the field ("max_points", "measure.repeats"),
+  /// its value and the rule.
+  void validate() const;
 };
 
 struct Recipe {
@@ -53,11 +61,17 @@ struct Recipe {
   ProfileSpec profile;
   MeasureOptions measure;  ///< protocol for measuring baseline and results
   std::string output;      ///< output folder
+  YamlCursor model_key;    ///< the `model:` key, for rules checked later (e.g. by the pruner)
   YamlCursor prune;        ///< the `prune:` section, parsed by the pruner
   YamlCursor search;       ///< the `search:` section, parsed by the search
 
   /// Where the profile of this recipe is cached.
   std::string profile_path() const;
+  /// The rules of every section but prune and search (those are parsed by
+  /// their programs): device, meter_options, data, train (whose run needs
+  /// iterations >= 1), profile, measure. Throws FieldError naming the field
+  /// by its path in this struct ("train.lr", "profile.measure.repeats").
+  void validate() const;
 };
 
 /// Loads and validates a recipe. Relative paths inside stay as written.

@@ -175,17 +175,14 @@ const std::vector<std::string>& celeba_attribute_names() {
 }
 
 void CelebAOptions::validate() const {
-  if (root.empty())
-    throw InputError("CelebAOptions.root = '': must name the CelebA folder (see " +
-                     std::string(kCelebAUrl) + ")");
-  if (attribute.empty() || attribute.find_first_of(" \t\r\n") != std::string::npos)
-    throw InputError("CelebAOptions.attribute = '" + attribute +
-                     "': must be one attribute name without spaces, e.g. Male");
-  if (image_size < 1 || image_size > 1024)
-    throw InputError("CelebAOptions.image_size = " + std::to_string(image_size) +
-                     ": must be between 1 and 1024");
-  if (limit == 0)
-    throw InputError("CelebAOptions.limit = 0: must be positive, or < 0 for all images");
+  const FieldRules f("CelebAOptions");
+  f.require(!root.empty(), "root", "''",
+            "must name the CelebA folder (see " + std::string(kCelebAUrl) + ")");
+  f.require(!attribute.empty() && attribute.find_first_of(" \t\r\n") == std::string::npos,
+            "attribute", "'" + attribute + "'",
+            "must be one attribute name without spaces, e.g. Male");
+  f.count("image_size", image_size, 1, 1024);
+  f.require(limit != 0, "limit", "0", "must be positive, or < 0 for all images");
 }
 
 Dataset load_celeba(const CelebAOptions& options) {

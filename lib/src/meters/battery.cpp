@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "builtin.hpp"
+#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
 
@@ -71,7 +72,7 @@ class BatteryMeter final : public SampledPowerMeter {
     else
       s += std::string("|current_now| ") + (current_scale_ == 1e-6 ? "uA" : "mA") +
            " x voltage_now " + (voltage_scale_ == 1e-6 ? "uV" : "mV");
-    return s + "), sampled every " + format_number(period_s()) + " s";
+    return s + "), sampled every " + number(period_s()) + " s";
   }
 
  protected:

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "builtin.hpp"
+#include "thor/format.hpp"
 
 namespace thor::meters_detail {
 namespace {
@@ -38,8 +39,8 @@ class CpuModelMeter final : public EnergyMeter {
   std::string name() const override { return "cpu-model"; }
   EnergyKind kind() const override { return EnergyKind::modelled; }
   std::string describe() const override {
-    return "cpu-model (modelled): E = " + format_number(static_watts_) + " W x wall s + " +
-           format_number(core_watts_) + " W x process CPU s";
+    return "cpu-model (modelled): E = " + number(static_watts_) + " W x wall s + " +
+           number(core_watts_) + " W x process CPU s";
   }
 
   void start() override {

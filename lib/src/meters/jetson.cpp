@@ -18,6 +18,7 @@
 #include <cctype>
 
 #include "builtin.hpp"
+#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
 
@@ -151,7 +152,7 @@ class JetsonMeter final : public SampledPowerMeter {
     std::string s = "jetson: rail " + rail_.label + " (";
     s += rail_.hwmon ? rail_.volt_path + " mV x " + rail_.curr_path + " mA"
                      : rail_.power_path + " mW";
-    return s + "), sampled every " + format_number(period_s()) + " s";
+    return s + "), sampled every " + number(period_s()) + " s";
   }
 
  protected:

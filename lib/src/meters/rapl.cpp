@@ -24,6 +24,7 @@
 #include <stdexcept>
 
 #include "builtin.hpp"
+#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
 
@@ -101,7 +102,7 @@ class RaplMeter final : public EnergyMeter {
       if (i) s += " + ";
       s += zones_[i].label + " (" + zones_[i].energy_path + ")";
     }
-    return s + ", sampled every " + format_number(kRaplSamplePeriodS) + " s";
+    return s + ", sampled every " + number(kRaplSamplePeriodS) + " s";
   }
 
   void start() override {

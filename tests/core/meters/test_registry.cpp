@@ -99,14 +99,24 @@ TEST_CASE("nvml on a real GPU (only with THOR_TEST_NVML=1)") {
   CHECK(r.joules / r.seconds < 2000.0);  // and no GPU draws kilowatts
 }
 
-TEST_CASE("registry: builtin names, idempotent registration, unknown names") {
+TEST_CASE("registry: builtin names, concurrent first use, add-only, unknown names") {
   std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) threads.emplace_back([] { thor::register_builtin_meters(); });
+  std::vector<std::vector<std::string>> seen(4);
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&seen, i] { seen[i] = thor::meter_registry().names(); });
   for (auto& t : threads) t.join();
-  thor::register_builtin_meters();
-  const auto names = thor::meter_names();
-  for (const char* n : {"rapl", "nvml", "jetson", "battery", "cpu-model"})
-    CHECK_MESSAGE(std::count(names.begin(), names.end(), n) == 1, n);
+  for (const auto& names : seen)
+    for (const char* n : {"rapl", "nvml", "jetson", "battery", "cpu-model"})
+      CHECK_MESSAGE(std::count(names.begin(), names.end(), n) == 1, n);
+  // Add-only: a built-in name cannot be taken over by accident...
+  auto mine = [](const thor::MeterOptions& o) { return thor::make_meter("cpu-model", o); };
+  CHECK_THROWS_AS(thor::meter_registry().add("rapl", mine), std::invalid_argument);
+  // ...only on purpose, and a user's name survives later lookups.
+  thor::meter_registry().add("my-cpu-meter", mine);
+  CHECK(thor::meter_registry().contains("my-cpu-meter"));
+  CHECK(thor::make_meter("my-cpu-meter", thor::MeterOptions{})->name() == "cpu-model");
+  CHECK_THROWS_AS(thor::meter_registry().add("my-cpu-meter", mine), std::invalid_argument);
+  thor::meter_registry().replace("my-cpu-meter", mine);
 
   try {
     thor::make_meter("watt-o-meter", thor::MeterOptions{});

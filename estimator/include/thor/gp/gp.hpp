@@ -176,15 +176,18 @@ class GaussianProcess {
   /// conditions the model. Throws thor::InputError for bad data (sizes, NaN
   /// or infinite values, no points) and NumericalError when even the initial
   /// hyperparameters give an indefinite covariance.
-  FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y);
+  FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                const Eigen::Ref<const Eigen::VectorXd>& y);
   /// As fit(), with a known noise variance per point (target units, >= 0):
   /// a heteroscedastic diagonal added to the Gram matrix on top of the learned
   /// noise variance (which then covers only what the known part does not).
-  FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+  FitResult fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                const Eigen::Ref<const Eigen::VectorXd>& y,
                 const Eigen::Ref<const Eigen::VectorXd>& point_variance);
 
   /// Stores the data and conditions on the given hyperparameters without optimising.
-  void condition(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+  void condition(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                 const Eigen::Ref<const Eigen::VectorXd>& y,
                  const Hyperparameters& hyperparameters);
 
   /// True once fit() or condition() succeeded (or after from_json()).
@@ -258,7 +261,8 @@ class GaussianProcess {
   static GaussianProcess from_json(const nlohmann::json& j);
 
  private:
-  void set_data(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y);
+  void set_data(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                const Eigen::Ref<const Eigen::VectorXd>& y);
   void set_point_variance(const Eigen::Ref<const Eigen::VectorXd>& pv);
   FitResult fit_stored();
   void make_components();
@@ -276,20 +280,20 @@ class GaussianProcess {
   double lml_ = 0.0;
   bool conditioned_ = false;
 
-  Eigen::MatrixXd X_;       // raw inputs, n x d
-  Eigen::VectorXd y_;       // raw targets
-  Eigen::MatrixXd Xn_;      // normalised inputs
-  Eigen::VectorXd yn_;      // normalised targets
-  Eigen::VectorXd pv_;      // known per-point noise variance, target units (empty: none)
-  Eigen::VectorXd pvn_;     // the same on normalised targets
-  Eigen::VectorXd x_lo_;    // input offset per dimension
-  Eigen::VectorXd x_range_; // input range per dimension
+  Eigen::MatrixXd X_;        // raw inputs, n x d
+  Eigen::VectorXd y_;        // raw targets
+  Eigen::MatrixXd Xn_;       // normalised inputs
+  Eigen::VectorXd yn_;       // normalised targets
+  Eigen::VectorXd pv_;       // known per-point noise variance, target units (empty: none)
+  Eigen::VectorXd pvn_;      // the same on normalised targets
+  Eigen::VectorXd x_lo_;     // input offset per dimension
+  Eigen::VectorXd x_range_;  // input range per dimension
   Eigen::VectorXd x_inv_range_;
   double y_mean_ = 0.0;
   double y_std_ = 1.0;
-  Eigen::MatrixXd L_;       // Cholesky factor of K + (noise + jitter) I
-  Eigen::MatrixXd Linv_;    // L^-1 (lower), for fast variances
-  Eigen::VectorXd alpha_;   // K^-1 (y_n - m(X_n))
+  Eigen::MatrixXd L_;      // Cholesky factor of K + (noise + jitter) I
+  Eigen::MatrixXd Linv_;   // L^-1 (lower), for fast variances
+  Eigen::VectorXd alpha_;  // K^-1 (y_n - m(X_n))
 };
 
 }  // namespace thor::gp

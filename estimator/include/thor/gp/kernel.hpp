@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "thor/registry.hpp"
+
 namespace thor::gp {
 
 /// Settings handed to a kernel factory. Stationary kernels use all of them;
@@ -85,7 +87,8 @@ class Kernel {
   /// k(x, x), the prior variance at x.
   virtual double diag(const double* x) const;
   /// K(i, j) = k(X.row(i), X.row(j)); K must be X.rows() x X.rows().
-  virtual void gram(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Ref<Eigen::MatrixXd> K) const;
+  virtual void gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                    Eigen::Ref<Eigen::MatrixXd> K) const;
   /// out[j] = k(x, X.row(j)) for every row of X; `out` holds X.rows() values.
   virtual void cross_point(const double* x, const Eigen::Ref<const Eigen::MatrixXd>& X,
                            double* out) const;
@@ -199,16 +202,12 @@ Eigen::VectorXd stationary_log_params(const Eigen::Ref<const Eigen::VectorXd>& l
 using KernelFactory =
     std::function<std::unique_ptr<Kernel>(int input_dim, const KernelSettings& settings)>;
 
-/// Adds or replaces a kernel factory under `name` (thread-safe).
-void register_kernel(const std::string& name, KernelFactory factory);
-/// Registers "matern12", "matern32", "matern52" and "rbf" where those names are
-/// not taken yet (a user factory under a built-in name wins). Idempotent.
-void register_builtin_kernels();
-/// A kernel from the registry; throws thor::InputError ("gp: unknown kernel ...")
-/// listing the registered names when `name` is unknown.
+/// The kernels by name: "matern12", "matern32", "matern52" and "rbf" are
+/// built in; add your own with kernel_registry().add(name, factory).
+Registry<KernelFactory>& kernel_registry();
+/// Builds a registered kernel; an InputError ("gp: unknown kernel ...")
+/// lists the registered names when `name` is unknown.
 std::unique_ptr<Kernel> make_kernel(const std::string& name, int input_dim,
                                     const KernelSettings& settings = {});
-/// Registered kernel names, sorted.
-std::vector<std::string> kernel_names();
 
 }  // namespace thor::gp

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "thor/registry.hpp"
+
 namespace thor::gp {
 
 /// A prior mean m(x) with num_params() real parameters.
@@ -128,15 +130,11 @@ class LinearMean final : public MeanFunction {
 /// Builds a mean function over `input_dim` coordinates.
 using MeanFactory = std::function<std::unique_ptr<MeanFunction>(int input_dim)>;
 
-/// Adds or replaces a mean factory under `name` (thread-safe).
-void register_mean(const std::string& name, MeanFactory factory);
-/// Registers "zero", "constant" and "linear" where those names are not taken
-/// yet (a user factory under a built-in name wins). Idempotent.
-void register_builtin_means();
-/// A mean function from the registry; throws thor::InputError ("gp: unknown
-/// mean ...") listing the registered names when `name` is unknown.
+/// The mean functions by name: "zero", "constant" and "linear" are built
+/// in; add your own with mean_registry().add(name, factory).
+Registry<MeanFactory>& mean_registry();
+/// Builds a registered mean; an InputError ("gp: unknown mean ...") lists
+/// the registered names when `name` is unknown.
 std::unique_ptr<MeanFunction> make_mean(const std::string& name, int input_dim);
-/// Registered mean names, sorted.
-std::vector<std::string> mean_names();
 
 }  // namespace thor::gp

@@ -23,6 +23,7 @@ struct PruneBudget {
   double per_iteration(double baseline_jpi, int64_t iterations) const;
   /// "50% of the baseline", "0.03 J/iteration", "120 J over 2000 iterations".
   std::string describe(int64_t iterations) const;
+  /// Throws FieldError naming the form ("fraction", "joules"), the value and the rule.
   void validate() const;
 };
 
@@ -72,13 +73,15 @@ struct PruneOptions {
   /// Progress lines on stderr.
   bool progress = true;
 
-  /// Throws InputError naming the field, its value and the rule.
+  /// Every rule of the `prune:` keys (ranges in recipes/README.md), the
+  /// strategy checked against the registry. Throws FieldError naming the
+  /// field ("samples", "budget.fraction", "compare[1]"), its value and the rule.
   void validate() const;
 };
 
-/// Parses `recipe.prune` (absent: all defaults). Errors are InputErrors
-/// "file:line: key 'prune.x': ..."; the strategy name is checked against the
-/// registry, so call register_builtin_pruning_strategies() first.
+/// Parses `recipe.prune` (absent: all defaults) and runs validate(). Errors
+/// are InputErrors "file:line: key 'prune.x': ..."; the strategy name is
+/// checked against the registries (pruning_strategies(), cost_oracles()).
 PruneOptions parse_prune_options(const Recipe& recipe);
 
 }  // namespace thor::pruner

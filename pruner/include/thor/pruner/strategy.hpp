@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "thor/registry.hpp"
+
 namespace thor::pruner {
 
 /// Output channels of every prunable layer (every parametric layer but the
@@ -51,16 +53,15 @@ class PruningStrategy {
 
 using PruningStrategyFactory = std::function<std::unique_ptr<PruningStrategy>()>;
 
-/// Adds or replaces a strategy in the registry (thread-safe).
-void register_pruning_strategy(const std::string& name, PruningStrategyFactory factory);
-/// Registers "random" (Li et al., CVPR 2022: an independent keep ratio per
-/// layer, uniform in [min_keep, 1]) and "uniform" (one keep ratio for all
-/// layers, on an even grid over [min_keep, 1]). Idempotent.
-void register_builtin_pruning_strategies();
-/// Names in the registry, sorted.
-std::vector<std::string> pruning_strategy_names();
+/// The pruning strategies by name. Built in: "random" (Li et al., CVPR
+/// 2022: an independent keep ratio per layer, uniform in [min_keep, 1]) and
+/// "uniform" (one keep ratio for all layers, on an even grid over
+/// [min_keep, 1]). Add your own with pruning_strategies().add(name, factory).
+Registry<PruningStrategyFactory>& pruning_strategies();
 /// Builds a strategy by name; an unknown name is an InputError listing the
 /// registered ones.
 std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name);
+/// Names in the registry, sorted.
+inline std::vector<std::string> pruning_strategy_names() { return pruning_strategies().names(); }
 
 }  // namespace thor::pruner

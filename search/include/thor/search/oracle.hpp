@@ -5,33 +5,21 @@
 /// structure up front, so a query is a handful of GP means (no parsing, no
 /// allocation) and millions of candidates can be filtered per second.
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
+#include "thor/cost_oracle.hpp"
 #include "thor/estimator.hpp"
 #include "thor/search/space.hpp"
 
 namespace thor::search {
 
-struct OracleOptions {
-  /// Joules allowed for the whole training run; > 0 and finite.
-  double budget_joules = 0.0;
-  /// 0: feasible when the estimate ≤ budget. In (0, 1): feasible when
-  /// P(E ≤ budget) ≥ confidence with E ~ Normal(estimate, std).
-  double confidence = 0.0;
-  /// Training iterations of the full run (the recipe's train.iterations).
-  int64_t iterations = 1;
-  /// Throws InputError naming the field, its value and the rule.
-  void validate() const;
-};
-
-/// The oracle's answer for one point.
-struct Verdict {
-  double joules = 0.0;       ///< estimated energy of the full run
-  double std = 0.0;          ///< its standard deviation
-  double probability = 1.0;  ///< P(E ≤ budget) under Normal(joules, std)
-  bool feasible = false;
-};
+/// The budget: joules for the full run, confidence and iterations (one
+/// rule for prune and search, in thor/cost_oracle.hpp).
+using OracleOptions = thor::BudgetOptions;
+using thor::Verdict;
 
 /// What scanning the space found (see Oracle::scan).
 struct SpaceScan {
@@ -46,11 +34,14 @@ struct SpaceScan {
 
 class Oracle {
  public:
-  /// Compiles a plan per structure of `space`. Throws InputError naming the
-  /// missing LayerKind when the estimator's profile does not cover the space.
-  Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options);
+  /// Compiles a plan per structure of `space` with the registered cost
+  /// oracle `cost` ("estimator" or "flops", thor::cost_oracles()). Throws
+  /// InputError naming the missing LayerKind when the estimator's profile
+  /// does not cover the space.
+  Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options,
+         const std::string& cost = "estimator");
 
-  const OracleOptions& options() const { return options_; }
+  const OracleOptions& options() const { return rule_.options(); }
   const SearchSpace& space() const { return space_; }
 
   /// Estimated energy of the full run, its std and the verdict.
@@ -69,12 +60,11 @@ class Oracle {
  private:
   // Channel vector of g in plan order (conv channels, then linear widths).
   size_t fill_channels(const Genome& g, int64_t* out) const;
-  Verdict judge(double mean_per_iter, double std_per_iter) const;
 
   SearchSpace space_;
-  OracleOptions options_;
-  std::vector<EstimatePlan> plans_;  // by structure index
-  double z_ = 0.0;                   // normal quantile of the confidence
+  BudgetRule rule_;
+  std::unique_ptr<CostOracle> cost_;
+  std::vector<std::unique_ptr<CostPlan>> plans_;  // by structure index
 };
 
 /// A random feasible point (up to `tries` draws), or nothing.

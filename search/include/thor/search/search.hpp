@@ -97,10 +97,16 @@ struct SearchRecipe {
   SearchSpace space;
   SearchOptions options;
   bool budget_set = false;  ///< the recipe gave budget_joules
-  uint64_t scan_points = 2'000'000;  ///< points the space scan examines at most
+  uint64_t scan_points = 2'000'000;  ///< points the space scan examines at most, in [1, 1e9]
+  /// The rules of the `search:` keys but the space's (options, the
+  /// strategy among those registered, scan_points; the budget only when
+  /// budget_set; parse_space checks the space). Throws FieldError naming the field by its recipe key under
+  /// `search:` ("population", "proxy.iterations"), its value and the rule.
+  void validate() const;
 };
 /// Parses recipe.search (and takes train settings and the full-run
-/// iterations from recipe.train). Errors name the file, line and key.
+/// iterations from recipe.train), then runs SearchRecipe::validate().
+/// Errors name the file, line and key.
 SearchRecipe parse_search_recipe(const Recipe& recipe);
 
 /// The winner trained for the recipe's full run, its energy measured.

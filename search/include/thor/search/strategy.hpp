@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "thor/registry.hpp"
 #include "thor/search/oracle.hpp"
 #include "thor/search/space.hpp"
 
@@ -78,12 +79,15 @@ class Strategy {
 
 using StrategyFactory = std::function<std::unique_ptr<Strategy>(const StrategyContext&)>;
 
-/// Adds or replaces a strategy in the registry.
-void register_strategy(const std::string& name, StrategyFactory factory);
-/// Registers random, regularized-evolution and nsga2 (idempotent).
-void register_builtin_strategies();
+/// The search strategies by name: random, regularized-evolution and nsga2
+/// are built in; add your own with strategies().add(name, factory).
+Registry<StrategyFactory>& strategies();
+/// strategies().add(name, factory): throws when the name is taken.
+inline void register_strategy(const std::string& name, StrategyFactory factory) {
+  strategies().add(name, std::move(factory));
+}
 /// Names in the registry, sorted.
-std::vector<std::string> strategy_names();
+inline std::vector<std::string> strategy_names() { return strategies().names(); }
 /// Builds a strategy; an unknown name is an InputError listing the known ones.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyContext& context);
 

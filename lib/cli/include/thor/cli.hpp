@@ -2,6 +2,8 @@
 /// \file
 /// What every thor program shares: exit codes (0 ok, 2 bad input or usage,
 /// 1 internal failure), one-line error messages, --help and --version.
+/// Internal to thor's programs (target thor_cli): neither installed nor part of
+/// the exported package, so users of thor::core never see Boost.Program_options.
 #include <boost/program_options.hpp>
 
 #include <functional>

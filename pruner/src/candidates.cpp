@@ -1,0 +1,213 @@
+// Steps 4-5 of the pruning loop: the candidate pool, and one oracle's run
+// over it — selection, short fine-tunes, verification, the final model.
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+
+#include "loop.hpp"
+#include "thor/cost_oracle.hpp"
+#include "thor/format.hpp"
+#include "thor/parallel.hpp"
+#include "thor/protocol.hpp"
+#include "thor/pruner/selection.hpp"
+#include "thor/pruner/surgery.hpp"
+
+namespace thor::pruner::detail {
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+TrainOptions finetune_options(const Context& ctx, int64_t iterations, uint64_t seed) {
+  TrainOptions t = ctx.recipe.train;
+  t.iterations = iterations;
+  t.seed = seed;
+  if (ctx.options.lr > 0.0) t.lr = ctx.options.lr;
+  return t;
+}
+
+// The selected configurations as records, with every figure the report shows.
+std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
+                                     const std::vector<double>& figure, double budget,
+                                     double band) {
+  std::vector<CandidateRecord> out;
+  for (size_t i : sel.chosen) {
+    CandidateRecord c;
+    c.channels = pool.configs[i];
+    c.oracle_joules = figure[i];
+    c.estimated_joules = pool.figures.at("estimator")[i];
+    c.flops_joules = pool.figures.at("flops")[i];
+    c.in_band = figure[i] >= (1.0 - band) * budget && figure[i] <= budget;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Short fine-tunes in parallel, one LibTorch thread per task (the arena
+// provides the parallelism), then ranked by validation accuracy.
+void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
+  const PruneOptions& o = ctx.options;
+  parallel_for_index(o.concurrency, r.candidates.size(), [&](size_t k) {
+    const TorchThreadsGuard one_thread(1);
+    set_flush_denormal(true);
+    Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
+    if (o.short_finetune > 0)
+      m.train(ctx.data.train, finetune_options(ctx, o.short_finetune,
+                                               o.seed * 1000003ULL +
+                                                   7919ULL * static_cast<uint64_t>(run_index) + k));
+    r.candidates[k].short_accuracy = m.accuracy(ctx.data.validation);
+  });
+  std::stable_sort(r.candidates.begin(), r.candidates.end(),
+                   [](const CandidateRecord& a, const CandidateRecord& b) {
+                     if (a.short_accuracy != b.short_accuracy)
+                       return a.short_accuracy > b.short_accuracy;
+                     return a.oracle_joules > b.oracle_joules;
+                   });
+}
+
+// The oracle has a few percent of error, so the top-ranked candidates are
+// measured (each in rounds with the baseline) until one lands inside the
+// band under the budget; pick_verified says which wins otherwise.
+void verify(const Context& ctx, PrunedModelResult& r) {
+  const PruneOptions& o = ctx.options;
+  const Architecture& base = ctx.baseline.architecture();
+  std::vector<double> q;  // measured energy over the budget (1 = exactly on it)
+  for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
+    CandidateRecord& c = r.candidates[k];
+    const auto m =
+        measure_interleaved({base, base.with_channels(c.channels)}, ctx.meter, ctx.recipe.measure,
+                            TrainFeed{&ctx.data.train, ctx.recipe.train});
+    c.measured_joules = m[1].joules_per_iteration;
+    c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
+    const double budget =
+        o.budget.per_iteration(m[0].joules_per_iteration, ctx.recipe.train.iterations);
+    q.push_back(c.measured_joules / budget);
+    ++r.verified;
+    ctx.say(
+        strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline's %.4g in the "
+             "same rounds (%.1f%% of the budget)",
+             r.oracle.c_str(), k + 1, list(c.channels).c_str(), c.measured_joules,
+             100.0 * c.measured_ratio, m[0].joules_per_iteration, 100.0 * q.back()));
+    if (accepts(q.back(), o.band, o.verify_margin)) break;
+  }
+  const Pick pick = pick_verified(q, o.band, o.verify_margin);
+  r.winner = pick.index;
+  if (!pick.accepted)
+    ctx.warnings.push_back(
+        strf("%s: no verified candidate landed in the band under the budget; took rank %zu",
+             r.oracle.c_str(), r.winner + 1));
+}
+
+// Real structural pruning of the winner, the full fine-tune and the export.
+void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
+  const PruneOptions& o = ctx.options;
+  const CandidateRecord& w = r.candidates[r.winner];
+  r.channels = w.channels;
+  const Architecture arch = ctx.baseline.architecture().with_channels(r.channels);
+  r.architecture = arch.summary();
+  r.train_flops = arch.train_flops();
+  r.params = arch.params();
+  r.estimated_joules_per_iteration = w.estimated_joules;
+  r.flops_joules_per_iteration = w.flops_joules;
+  r.estimated_energy_ratio = w.estimated_joules / ctx.baseline_estimated;
+  ctx.say(strf("[%s] fine-tuning %s for %lld iterations", r.oracle.c_str(),
+               list(r.channels).c_str(), (long long)o.final_finetune));
+  Model pruned = prune_model_l1(ctx.baseline, r.channels);
+  const auto t_ft = std::chrono::steady_clock::now();
+  if (o.final_finetune > 0) {
+    TrainOptions t = finetune_options(ctx, o.final_finetune,
+                                      o.seed + 17ULL * static_cast<uint64_t>(run_index + 1));
+    if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, o.final_finetune / 20);
+    r.curve = pruned.train(ctx.data.train, t, &ctx.data.test).curve;
+  }
+  r.finetune_seconds = since(t_ft);
+  r.accuracy = pruned.accuracy(ctx.data.test, o.test_samples);
+  const std::string suffix = run_index == 0 ? "" : "_" + r.oracle;
+  r.files_yaml = "pruned" + suffix + ".yaml";
+  r.files_model = "model" + suffix + ".pt";
+  write_file_atomic(ctx.staging.file(r.files_yaml), "# Pruned by thor (oracle: " + r.oracle +
+                                                        ") from " + ctx.recipe.path + "\n" +
+                                                        arch.to_yaml());
+  pruned.export_torchscript(ctx.staging.file(r.files_model));
+  r.torchscript_accuracy =
+      torchscript_accuracy(ctx.staging.file(r.files_model), ctx.data.test, o.test_samples);
+  ctx.say(strf("[%s] test accuracy %.2f%% (TorchScript %.2f%%)", r.oracle.c_str(),
+               100.0 * r.accuracy, 100.0 * r.torchscript_accuracy));
+}
+
+}  // namespace
+
+Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
+               const std::vector<std::string>& oracles) {
+  const auto strategy = make_pruning_strategy(ctx.options.strategy);
+  const PruneSpace space = PruneSpace::from_baseline(baseline_channels, ctx.options.min_keep);
+  std::mt19937_64 rng(ctx.options.seed);
+  auto proposed = strategy->propose(space, static_cast<size_t>(ctx.options.samples), rng);
+  Pool pool;
+  pool.sampled = static_cast<int64_t>(proposed.size());
+  std::set<ChannelConfig> seen;
+  for (auto& c : proposed) {
+    if (c.size() != baseline_channels.size())
+      throw std::logic_error("pruning strategy '" + strategy->name() + "' proposed " +
+                             std::to_string(c.size()) + " channel counts, expected " +
+                             std::to_string(baseline_channels.size()));
+    c = space.clamp(std::move(c));
+    if (seen.insert(c).second) pool.configs.push_back(std::move(c));
+  }
+  for (const auto& name : oracles) {
+    if (pool.figures.count(name)) continue;
+    const auto plan = make_cost_oracle(name, ctx.estimator)->plan(ctx.baseline.architecture());
+    auto& figure = pool.figures[name];
+    for (const auto& c : pool.configs) figure.push_back(plan->predict(c).mean);
+  }
+  return pool;
+}
+
+PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle,
+                             bool verify_winner, int run_index) {
+  const PruneOptions& o = ctx.options;
+  PrunedModelResult r;
+  r.oracle = oracle;
+  r.sampled = pool.sampled;
+  r.unique = static_cast<int64_t>(pool.configs.size());
+  const auto& figure = pool.figures.at(oracle);
+  r.oracle_baseline_joules = make_cost_oracle(oracle, ctx.estimator)
+                                 ->plan(ctx.baseline.architecture())
+                                 ->predict(ctx.baseline_channels)
+                                 .mean;
+  // A fraction is taken of the oracle's own figure for the baseline, so a
+  // constant bias of the oracle cancels; absolute budgets are used as given.
+  r.oracle_budget_joules =
+      o.budget.per_iteration(r.oracle_baseline_joules, ctx.recipe.train.iterations);
+  const Selection sel =
+      select_candidates(figure, r.oracle_budget_joules, o.band, o.candidates, o.seed);
+  r.feasible = sel.feasible;
+  r.in_band = sel.in_band;
+  r.candidates = records(pool, sel, figure, r.oracle_budget_joules, o.band);
+  if (sel.none_feasible)
+    ctx.warnings.push_back(oracle + ": no sampled configuration is within the budget (" +
+                           strf("%.4g", r.oracle_budget_joules) +
+                           " J/iter by this oracle); took the cheapest, " +
+                           strf("%.4g", figure[sel.chosen.front()]) +
+                           " J/iter — lower prune.min_keep or raise the budget");
+  ctx.say(
+      strf("[%s] %lld sampled, %lld unique, %lld within the budget, %lld in the band; fine-tuning "
+           "%zu for "
+           "%lld iterations",
+           oracle.c_str(), (long long)r.sampled, (long long)r.unique, (long long)r.feasible,
+           (long long)r.in_band, r.candidates.size(), (long long)o.short_finetune));
+  const auto t_short = std::chrono::steady_clock::now();
+  rank_by_short_finetune(ctx, r, run_index);
+  ctx.say(strf("[%s] ranked in %.1f s; best validation accuracy %.2f%% with %s", oracle.c_str(),
+               since(t_short), 100.0 * r.candidates.front().short_accuracy,
+               list(r.candidates.front().channels).c_str()));
+  r.winner = 0;
+  if (verify_winner && o.verify > 0) verify(ctx, r);
+  finish_winner(ctx, r, run_index);
+  return r;
+}
+
+}  // namespace thor::pruner::detail

@@ -1,0 +1,65 @@
+#pragma once
+// Internal: the parts of the pruning loop (run_pruning in pruner.cpp calls
+// them in order). Candidate generation and the oracle runs are in
+// candidates.cpp, the baseline in baseline.cpp; the pure selection rules
+// are public (thor/pruner/selection.hpp).
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "thor/dataset.hpp"
+#include "thor/estimator.hpp"
+#include "thor/io.hpp"
+#include "thor/meter.hpp"
+#include "thor/pruner/pruner.hpp"
+#include "thor/train.hpp"
+
+namespace thor::pruner::detail {
+
+/// The recipe's data cut into the fine-tuning set, a held-out validation
+/// set (ranks candidates) and the test set (reports accuracy).
+struct DataSplit {
+  Dataset train, validation, test;
+};
+DataSplit load_split(const Recipe& recipe, const PruneOptions& options);
+
+/// Progress lines on stderr when options.progress is set.
+using Say = std::function<void(const std::string&)>;
+
+/// Trains the baseline (metering the whole run) or loads the checkpoint,
+/// filling `b` with its accuracy, curve, real-run energy and shape.
+Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
+                       EnergyMeter& meter, BaselineResult& b, const Say& say);
+
+/// Everything one oracle run needs, shared by the runs.
+struct Context {
+  const Recipe& recipe;
+  const PruneOptions& options;
+  const Model& baseline;
+  ChannelConfig baseline_channels;  ///< the prunable layers' counts (all but the last)
+  const DataSplit& data;
+  EnergyMeter& meter;
+  const Estimator& estimator;
+  const StagingFolder& staging;
+  double baseline_estimated = 0.0;
+  std::vector<std::string>& warnings;
+  Say say;
+};
+
+/// The candidate pool every oracle draws from: the strategy's proposals,
+/// clamped and deduplicated, with every oracle's figure (J/iter).
+struct Pool {
+  std::vector<ChannelConfig> configs;
+  std::map<std::string, std::vector<double>> figures;  ///< by oracle name
+  int64_t sampled = 0;
+};
+Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
+               const std::vector<std::string>& oracles);
+
+/// Steps 4-5 of the loop for one oracle: select, short fine-tunes, verify
+/// (when `verify`), surgery, the final fine-tune and the export.
+PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle,
+                             bool verify, int run_index);
+
+}  // namespace thor::pruner::detail

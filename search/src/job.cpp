@@ -1,0 +1,247 @@
+#include "thor/search/job.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "thor/error.hpp"
+#include "thor/format.hpp"
+#include "thor/profile_cache.hpp"
+#include "thor/profiler.hpp"
+
+namespace thor::search {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The most accurate feasible candidate's accuracy, energy or genome; "-" without one.
+std::string best_accuracy(const SearchResult& r) {
+  if (!r.best) return "-";
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(4) << r.candidates[*r.best].accuracy;
+  return s.str();
+}
+std::string best_joules(const SearchResult& r) {
+  return r.best ? joules_text(r.candidates[*r.best].verdict.joules) : "-";
+}
+std::string best_genome(const SearchResult& r) {
+  return r.best ? r.candidates[*r.best].genome.to_string() : "-";
+}
+
+void check_strategy(const std::string& name) {
+  const auto names = strategy_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  throw InputError("strategy '" + name + "': unknown; registered strategies: " + join(names));
+}
+
+}  // namespace
+
+void SearchJobOptions::validate() const {
+  auto need = [](bool ok, const std::string& field, const std::string& value,
+                 const std::string& rule) {
+    if (!ok) throw InputError("search job: " + field + " = " + value + ": expected " + rule);
+  };
+  need(recipe.has_value() || !recipe_path.empty(), "recipe_path", "''",
+       "a recipe file (or a loaded recipe)");
+  if (budget_joules)
+    need(std::isfinite(*budget_joules) && *budget_joules > 0, "budget_joules",
+         number(*budget_joules), "a positive, finite number of joules");
+  if (confidence)
+    need(*confidence > 0 && *confidence < 1, "confidence", number(*confidence),
+         "a probability in (0, 1), e.g. 0.95");
+  if (candidates) need(*candidates >= 1, "candidates", std::to_string(*candidates), ">= 1");
+  if (threads)
+    need(*threads >= 1 && *threads <= 1024, "threads", std::to_string(*threads), "in [1, 1024]");
+}
+
+std::string to_string(SearchJobStatus status) {
+  switch (status) {
+    case SearchJobStatus::ok:
+      return "ok";
+    case SearchJobStatus::over_budget:
+      return "over_budget";
+    case SearchJobStatus::no_winner:
+      return "no_winner";
+  }
+  return "?";
+}
+
+std::string SearchJobResult::one_line() const {
+  std::string s = search.one_line();
+  if (final_run)
+    s += "; measured " + joules_text(final_run->measured_joules()) +
+         (final_run->within_budget() ? ", within" : ", OVER") + " budget";
+  return s;
+}
+
+std::string SearchJobResult::full_report() const {
+  std::ostringstream s;
+  s << scan_text << "\n" << search.full_report();
+  if (comparison) {
+    s << "\ncomparison (same budget, seed " << options.seed << ", " << options.candidates
+      << " trained candidates):\n"
+      << std::left << std::setw(24) << "strategy" << std::setw(11) << "best acc" << std::setw(12)
+      << "est. energy" << std::setw(9) << "front" << std::setw(10) << "minutes"
+      << "best architecture\n";
+    for (const SearchResult* r : {&search, &*comparison})
+      s << std::left << std::setw(24) << r->strategy << std::setw(11) << best_accuracy(*r)
+        << std::setw(12) << best_joules(*r) << std::setw(9) << r->front.size() << std::setw(10)
+        << std::fixed << std::setprecision(1) << r->seconds / 60 << best_genome(*r) << "\n";
+  }
+  if (final_run) {
+    s << "\n" << final_run->full_report() << "wrote";
+    for (const auto& f : files) s << " " << f;
+    s << "\n";
+  }
+  return s.str();
+}
+
+SearchJobResult run_search_job(const SearchJobOptions& options) {
+  options.validate();
+  auto say = [&](const std::string& line) {
+    if (options.progress) std::cerr << "search: " << line << "\n" << std::flush;
+  };
+
+  // 1. The recipe and the overrides, all checked before anything slow happens.
+  const Recipe recipe = options.recipe ? *options.recipe : load_recipe(options.recipe_path);
+  SearchRecipe sr = parse_search_recipe(recipe);
+  SearchOptions& so = sr.options;
+  if (options.budget_joules)
+    so.oracle.budget_joules = *options.budget_joules;
+  else if (!sr.budget_set)
+    throw InputError("no budget: give --budget-joules J or search.budget_joules in " + recipe.path);
+  if (options.confidence) so.oracle.confidence = *options.confidence;
+  if (!options.strategy.empty()) so.strategy = options.strategy;
+  if (options.candidates) so.candidates = *options.candidates;
+  if (options.threads) so.threads = *options.threads;
+  if (options.seed) so.seed = *options.seed;
+  so.progress = options.progress;
+  so.validate();
+  check_strategy(so.strategy);
+  if (!options.compare.empty()) check_strategy(options.compare);
+
+  SearchJobResult job;
+  job.recipe = recipe.path;
+  job.output = options.output.empty() ? recipe.output : options.output;
+  job.profile_path = options.profile_path.empty() ? recipe.profile_path() : options.profile_path;
+  const std::string meter_name = options.meter.empty() ? recipe.meter : options.meter;
+  const fs::path output = job.output;
+  const fs::path compare_dir = output / ("compare-" + options.compare);
+  if (meter_name == "sim") register_sim_meter();
+  auto meter = make_meter(meter_name, recipe.meter_options);
+  job.meter = meter->describe();
+  if (options.fresh) {
+    fs::remove(output / "checkpoint.json");
+    if (!options.compare.empty()) fs::remove(compare_dir / "checkpoint.json");
+  }
+
+  // 2. A profile that covers every structure of the space at its largest
+  // widths, made on the data and optimizer the candidates train with.
+  const auto [train, test] = load_recipe_data(recipe.data);
+  ProfileRequest request;
+  request.path = job.profile_path;
+  for (const Genome& g : sr.space.skeletons()) request.architectures.push_back(sr.space.build(g));
+  request.profiler = profiler_options(recipe);
+  request.profiler.feed.data = &train;
+  if (!job.profile_path.empty()) request.profiler.journal_path = job.profile_path + ".journal";
+  request.profiler.progress = options.progress;
+  request.meter_options = recipe.meter_options;
+  const size_t structures = request.architectures.size();
+  say("profile: " + std::to_string(structures) + " structure" + (structures == 1 ? "" : "s") +
+      " of the space, each at its largest channel counts, with " + job.meter + "; cache " +
+      job.profile_path);
+  ProfileDecision decision = ensure_profile(request, *meter);
+  job.profile_reused = decision.reused;
+  job.profile_reason = decision.reason;
+  job.profile_measured = decision.measured;
+  std::string profiled = "profile: " + decision.reason;
+  if (!decision.reused)
+    profiled += "; profiled (" + std::to_string(decision.measured) + " variant networks measured)";
+  say(profiled);
+  const Estimator estimator(std::move(decision.profile));
+
+  // 3. The oracle, and what the budget leaves of the space.
+  const Oracle oracle(estimator, sr.space, so.oracle);
+  job.scan = oracle.scan(sr.scan_points, so.seed, so.threads);
+  const SpaceScan& scan = job.scan;
+  std::ostringstream scan_text;
+  scan_text << std::fixed << std::setprecision(1) << "space: " << std::setprecision(0)
+            << scan.points << " points in " << sr.space.num_structures() << " structures; "
+            << std::setprecision(1) << 100 * scan.feasible_share() << "% within "
+            << joules_text(so.oracle.budget_joules)
+            << (so.oracle.confidence > 0 ? " at confidence " + std::to_string(so.oracle.confidence)
+                                         : "")
+            << (scan.exhaustive ? "" : " (of a sample)") << " for " << so.oracle.iterations
+            << " iterations; estimates span " << joules_text(scan.cheapest_joules) << " .. "
+            << joules_text(scan.costliest_joules) << " ("
+            << to_string(estimator.profile().settings.kind) << ")";
+  job.scan_text = scan_text.str();
+  say(job.scan_text);
+  if (scan.feasible == 0) {
+    const Verdict v = oracle.check(scan.cheapest);
+    throw InputError(
+        "budget " + joules_text(so.oracle.budget_joules) +
+        " is unreachable: no architecture of the space fits it. The cheapest" +
+        (scan.exhaustive ? "" : " of a sample of the space") + ", " + scan.cheapest.to_string() +
+        ", is estimated at " + joules_text(v.joules) + " ± " + joules_text(v.std) + " for " +
+        std::to_string(so.oracle.iterations) + " training iterations" +
+        (so.oracle.confidence > 0
+             ? " (and must fit with probability " + std::to_string(so.oracle.confidence) + ")"
+             : "") +
+        "; raise the budget or shrink the space");
+  }
+
+  // 4. The search (and the comparison run).
+  const Evaluator evaluate = make_training_evaluator(train, test, so.proxy, so.train);
+  so.checkpoint = (output / "checkpoint.json").string();
+  fs::create_directories(output);
+  const int64_t proxy_samples = std::min<int64_t>(
+      so.proxy.train_limit < 0 ? train.size() : so.proxy.train_limit, train.size());
+  say(so.strategy + ", " + std::to_string(so.candidates) + " candidates, " +
+      std::to_string(so.batch) + " per generation, " + std::to_string(so.threads) +
+      " at once, proxy " + std::to_string(so.proxy.iterations) + " iterations on " +
+      std::to_string(proxy_samples) + " samples; results in " + job.output);
+  job.options = so;
+  job.search = run_search(oracle, evaluate, so);
+  if (!options.compare.empty()) {
+    SearchOptions co = so;
+    co.strategy = options.compare;
+    co.checkpoint = (compare_dir / "checkpoint.json").string();
+    fs::create_directories(compare_dir);
+    job.comparison = run_search(oracle, evaluate, co);
+    write_outputs(compare_dir.string(), oracle, *job.comparison, co, &scan, nullptr);
+  }
+  const SearchResult& result = job.search;
+  if (!result.best) {
+    job.files = write_outputs(job.output, oracle, result, so, &scan, nullptr);
+    job.status = SearchJobStatus::no_winner;
+    job.message = result.message;
+    return job;
+  }
+
+  // 5. The winner: full run, measured.
+  const std::string model_path = (output / "model.pt").string();
+  say("measuring the winner with the protocol" +
+      (options.final_train ? ", then training it for the full " +
+                                 std::to_string(so.oracle.iterations) + " iterations"
+                           : std::string()));
+  job.final_run =
+      run_final(oracle, result.candidates[*result.best].genome, *meter, recipe.measure, train, test,
+                so.train, options.final_train, options.final_train ? model_path : "");
+  const FinalRun& fin = *job.final_run;
+
+  // 6. The outputs.
+  job.files = write_outputs(job.output, oracle, result, so, &scan, &fin);
+  if (options.final_train && fs::exists(model_path)) job.files.push_back(model_path);
+  job.status = fin.within_budget() ? SearchJobStatus::ok : SearchJobStatus::over_budget;
+  job.message = "the winner's measured energy, " + joules_text(fin.measured_joules()) + ", is " +
+                (fin.within_budget() ? "within" : "over") + " the budget of " +
+                joules_text(fin.budget_joules);
+  return job;
+}
+
+}  // namespace thor::search
