@@ -24,9 +24,11 @@ int main(int argc, char** argv) {
   MeasureOptions m;
   m.iterations = 30;
   m.repeats = 5;
-  std::cout << "identical conv(16,k3,p1)+relu layers on [1,28,28], batch 32 (" << meter->describe() << ")\n"
-            << std::setw(8) << "hidden" << std::setw(14) << "J/iter" << std::setw(14) << "increment" << std::setw(10)
-            << "cv" << "\n";
+  std::cout << "identical conv(16,k3,p1)+relu layers on [1,28,28], batch 32 (" << meter->describe()
+            << ")\n"
+            << std::setw(8) << "hidden" << std::setw(14) << "J/iter" << std::setw(14) << "increment"
+            << std::setw(10) << "cv"
+            << "\n";
   double previous = 0.0;
   std::vector<double> increments;
   for (int n = 0; n <= max_layers; ++n) {
@@ -41,7 +43,8 @@ int main(int argc, char** argv) {
     a.layers.push_back(Layer::simple(LayerType::flatten));
     a.layers.push_back(Layer::linear(10));
     const Measurement r = measure_training(a, *meter, m);
-    std::cout << std::setw(8) << n << std::setw(14) << std::setprecision(5) << r.joules_per_iteration;
+    std::cout << std::setw(8) << n << std::setw(14) << std::setprecision(5)
+              << r.joules_per_iteration;
     if (n > 0) {
       increments.push_back(r.joules_per_iteration - previous);
       std::cout << std::setw(14) << increments.back();
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
   }
   double lo = increments[0], hi = increments[0];
   for (double x : increments) lo = std::min(lo, x), hi = std::max(hi, x);
-  std::cout << "increments span " << std::setprecision(3) << lo << " .. " << hi << " J (max/min " << hi / lo
-            << "); median increment " << median(increments) << " J\n";
+  std::cout << "increments span " << std::setprecision(3) << lo << " .. " << hi << " J (max/min "
+            << hi / lo << "); median increment " << median(increments) << " J\n";
   return 0;
 }

@@ -16,9 +16,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <filesystem>
 #include <random>
 
 #include "thor/estimator.hpp"
@@ -56,23 +56,24 @@ int main(int argc, char** argv) {
     } else if (i + 1 < argc && k == "--meter") {
       meter_name = argv[++i];
     } else {
-      std::cerr << "usage: bench_real_run [--iterations N] [--max-seconds S] [--meter M] [--quick] [--trace A.yaml]\n";
+      std::cerr << "usage: bench_real_run [--iterations N] [--max-seconds S] [--meter M] [--quick] "
+                   "[--trace A.yaml]\n";
       return 2;
     }
   }
   try {
     const Dataset train = load_training_data("fashion-mnist");
     TrainOptions opt;  // sgd, lr 0.05, momentum 0.9: the recipes' optimizer
-    const Architecture lenet = load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml");
-    const Architecture cnn = load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/cnn5.yaml");
-    const Architecture mlp = load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/mlp.yaml");
+    const Architecture lenet =
+        load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml");
+    const Architecture cnn =
+        load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/cnn5.yaml");
+    const Architecture mlp =
+        load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/mlp.yaml");
     std::vector<std::pair<std::string, Architecture>> nets = {
-        {"lenet5", lenet},
-        {"lenet5-wide", lenet.with_channels({12, 24, 100, 60})},
-        {"cnn5", cnn},
-        {"cnn5-narrow", cnn.with_channels({8, 20, 40, 48})},
-        {"mlp", mlp},
-        {"mlp-narrow", mlp.with_channels({100, 50})},
+        {"lenet5", lenet}, {"lenet5-wide", lenet.with_channels({12, 24, 100, 60})},
+        {"cnn5", cnn},     {"cnn5-narrow", cnn.with_channels({8, 20, 40, 48})},
+        {"mlp", mlp},      {"mlp-narrow", mlp.with_channels({100, 50})},
     };
     MeterOptions mo;
     auto meter = make_meter(meter_name, mo);
@@ -85,16 +86,18 @@ int main(int argc, char** argv) {
       ro.iterations = max_iterations;
       ro.windows = 25;
       const RunMeasurement r = measure_real_run(a, train, opt, *meter, ro);
-      std::cout << "real run " << r.joules_per_iteration << " J/iter; windows of " << ro.iterations / ro.windows
-                << " iterations:";
-      for (double w : r.window_joules_per_iteration) std::cout << " " << std::setprecision(4) << w / r.joules_per_iteration;
+      std::cout << "real run " << r.joules_per_iteration << " J/iter; windows of "
+                << ro.iterations / ro.windows << " iterations:";
+      for (double w : r.window_joules_per_iteration)
+        std::cout << " " << std::setprecision(4) << w / r.joules_per_iteration;
       std::cout << "\n";
       for (int64_t warm : {10, 100, 300, 1000}) {
         MeasureOptions m;
         m.warmup = warm;
         const Measurement pm = measure_training(a, *meter, m, TrainFeed{&train, opt});
-        std::cout << "protocol warmup " << warm << ": " << pm.joules_per_iteration / r.joules_per_iteration
-                  << " of the real run (cv " << pm.cv << ")\n";
+        std::cout << "protocol warmup " << warm << ": "
+                  << pm.joules_per_iteration / r.joules_per_iteration << " of the real run (cv "
+                  << pm.cv << ")\n";
       }
       return 0;
     }
@@ -103,8 +106,10 @@ int main(int argc, char** argv) {
     po.feed = TrainFeed{&train, opt};
     po.progress = false;
     const auto t0 = std::chrono::steady_clock::now();
-    const DeviceProfile profile = run_profiler({lenet.with_channels({12, 24, 120, 84}), cnn, mlp}, *meter, mo, po).profile;
-    const double profile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const DeviceProfile profile =
+        run_profiler({lenet.with_channels({12, 24, 120, 84}), cnn, mlp}, *meter, mo, po).profile;
+    const double profile_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     profile.save("out/bench_real_run.profile.json");
     const Estimator est(profile);
     std::cerr << "bench: profiled in " << profile_s << " s\n";
@@ -114,13 +119,15 @@ int main(int argc, char** argv) {
       Row r;
       r.name = name;
       r.ref_protocol = measure_reference(*meter, MeasureOptions{}).joules_per_iteration;
-      const Measurement m = measure_training(arch, *meter, MeasureOptions{}, TrainFeed{&train, opt});
+      const Measurement m =
+          measure_training(arch, *meter, MeasureOptions{}, TrainFeed{&train, opt});
       r.protocol = m.joules_per_iteration;
       const EstimateResult e = est.estimate(arch);
       r.estimate = e.joules_per_iteration;
       r.estimate_std = e.std;
       r.iterations = std::max<int64_t>(
-          200, std::min<int64_t>(max_iterations, static_cast<int64_t>(std::ceil(max_seconds / m.seconds_per_iteration))));
+          200, std::min<int64_t>(max_iterations, static_cast<int64_t>(std::ceil(
+                                                     max_seconds / m.seconds_per_iteration))));
       RunOptions ro;
       ro.iterations = r.iterations;
       ro.seed = 1;
@@ -136,13 +143,17 @@ int main(int argc, char** argv) {
       std::cerr << "bench: " << name << " done\n";
     }
 
-    std::cout << "meter: " << meter->describe() << " (" << to_string(meter->kind()) << "); profile " << std::fixed
-              << std::setprecision(1) << profile_s << " s on " << profile.settings.data << "\n"
-              << "errors against the mean of two metered real runs; noise = |run1 - run2| / (run1 + run2)\n\n";
-    std::cout << std::left << std::setw(13) << "architecture" << std::right << std::setw(7) << "iters" << std::setw(11)
-              << "real J/it" << std::setw(8) << "noise" << std::setw(11) << "protocol" << std::setw(9) << "err"
-              << std::setw(11) << "estimate" << std::setw(9) << "err" << std::setw(8) << "±2σ" << std::setw(11)
-              << "late/early" << std::setw(10) << "goal" << "\n";
+    std::cout << "meter: " << meter->describe() << " (" << to_string(meter->kind()) << "); profile "
+              << std::fixed << std::setprecision(1) << profile_s << " s on "
+              << profile.settings.data << "\n"
+              << "errors against the mean of two metered real runs; noise = |run1 - run2| / (run1 "
+                 "+ run2)\n\n";
+    std::cout << std::left << std::setw(13) << "architecture" << std::right << std::setw(7)
+              << "iters" << std::setw(11) << "real J/it" << std::setw(8) << "noise" << std::setw(11)
+              << "protocol" << std::setw(9) << "err" << std::setw(11) << "estimate" << std::setw(9)
+              << "err" << std::setw(8) << "±2σ" << std::setw(11) << "late/early" << std::setw(10)
+              << "goal"
+              << "\n";
     int met = 0;
     for (const auto& r : rows) {
       const double real = 0.5 * (r.run1 + r.run2);
@@ -150,27 +161,32 @@ int main(int argc, char** argv) {
       const double pe = r.protocol / real - 1.0, ee = r.estimate / real - 1.0;
       const bool ok = std::fabs(ee) <= std::max(0.03, 1.5 * noise) && std::fabs(pe) <= 0.02;
       met += ok;
-      std::cout << std::left << std::setw(13) << r.name << std::right << std::setw(7) << r.iterations
-                << std::setprecision(5) << std::defaultfloat << std::setw(11) << real << std::fixed
-                << std::setprecision(2) << std::setw(7) << 100 * noise << "%" << std::defaultfloat
-                << std::setprecision(5) << std::setw(11) << r.protocol << std::fixed << std::setprecision(2)
-                << std::showpos << std::setw(8) << 100 * pe << "%" << std::noshowpos << std::defaultfloat
-                << std::setprecision(5) << std::setw(11) << r.estimate << std::fixed << std::setprecision(2)
-                << std::showpos << std::setw(8) << 100 * ee << "%" << std::noshowpos << std::setw(7)
+      std::cout << std::left << std::setw(13) << r.name << std::right << std::setw(7)
+                << r.iterations << std::setprecision(5) << std::defaultfloat << std::setw(11)
+                << real << std::fixed << std::setprecision(2) << std::setw(7) << 100 * noise << "%"
+                << std::defaultfloat << std::setprecision(5) << std::setw(11) << r.protocol
+                << std::fixed << std::setprecision(2) << std::showpos << std::setw(8) << 100 * pe
+                << "%" << std::noshowpos << std::defaultfloat << std::setprecision(5)
+                << std::setw(11) << r.estimate << std::fixed << std::setprecision(2) << std::showpos
+                << std::setw(8) << 100 * ee << "%" << std::noshowpos << std::setw(7)
                 << 200 * r.estimate_std / r.estimate << "%" << std::setw(10) << std::setprecision(3)
                 << r.late / r.early << std::setw(10) << (ok ? "met" : "missed") << "\n";
     }
-    std::cout << "\ngoals: estimate within max(3%, 1.5 x noise) of the real run, protocol within 2%: " << met << "/"
-              << rows.size() << " architectures\n";
+    std::cout
+        << "\ngoals: estimate within max(3%, 1.5 x noise) of the real run, protocol within 2%: "
+        << met << "/" << rows.size() << " architectures\n";
     // How much of the protocol's error is the host's speed moving between
     // the two measurements: the reference workload measured before the
     // protocol and after the runs.
-    std::cout << "\nprotocol error with the host's drift divided out (reference workload before each):\n";
+    std::cout
+        << "\nprotocol error with the host's drift divided out (reference workload before each):\n";
     for (const auto& r : rows) {
       const double real = 0.5 * (r.run1 + r.run2);
-      std::cout << "  " << std::left << std::setw(13) << r.name << std::right << std::fixed << std::setprecision(2)
-                << std::showpos << 100 * ((r.protocol / r.ref_protocol) / (real / r.ref_run) - 1.0) << "%"
-                << "  (host drift " << 100 * (r.ref_run / r.ref_protocol - 1.0) << "%)" << std::noshowpos << "\n";
+      std::cout << "  " << std::left << std::setw(13) << r.name << std::right << std::fixed
+                << std::setprecision(2) << std::showpos
+                << 100 * ((r.protocol / r.ref_protocol) / (real / r.ref_run) - 1.0) << "%"
+                << "  (host drift " << 100 * (r.ref_run / r.ref_protocol - 1.0) << "%)"
+                << std::noshowpos << "\n";
     }
     return 0;
   } catch (const std::exception& e) {

@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
   // Single-point prediction (mean and variance), cycling through 4096 points.
   const int kCalls = 2000000;
   std::vector<Eigen::Vector2d> singles(4096);
-  for (std::size_t i = 0; i < singles.size(); ++i) singles[i] = Q.row(static_cast<Eigen::Index>(i)).transpose();
+  for (std::size_t i = 0; i < singles.size(); ++i)
+    singles[i] = Q.row(static_cast<Eigen::Index>(i)).transpose();
   double sink = 0.0;
   auto t0 = Clock::now();
   for (int i = 0; i < kCalls; ++i) {
@@ -169,7 +170,8 @@ int main(int argc, char** argv) {
   }
   const double single_ns = seconds_since(t0) / kCalls * 1e9;
   t0 = Clock::now();
-  for (int i = 0; i < kCalls; ++i) sink += gp.predict_mean(singles[static_cast<std::size_t>(i) & 4095]);
+  for (int i = 0; i < kCalls; ++i)
+    sink += gp.predict_mean(singles[static_cast<std::size_t>(i) & 4095]);
   const double single_mean_ns = seconds_since(t0) / kCalls * 1e9;
 
   // Batched means, and means + variances.
@@ -201,15 +203,15 @@ int main(int argc, char** argv) {
                 fit.log_marginal_likelihood);
   else
     std::printf("scikit-learn: %s\n", sk.at("error").get<std::string>().c_str());
-  std::printf("\n%-34s %12s %14s %9s  %s\n", "metric", "thor", "scikit-learn", "thor gain",
-              "unit");
+  std::printf("\n%-34s %12s %14s %9s  %s\n", "metric", "thor", "scikit-learn", "thor gain", "unit");
   row("fit, 8 restarts", median(fit_ms), get("fit_ms"), false, "ms");
   row("single-point predict (mean+var)", single_ns, get("single_ns"), false, "ns/call");
   row("single-point predict_mean", single_mean_ns, nan, false, "ns/call");
   row("batch predict, means", median(batch_rate), get("batch_points_per_s"), true, "points/s");
   row("batch predict, means + variances", median(batch_var_rate), get("batch_std_points_per_s"),
       true, "points/s");
-  std::printf("\ngoals: single-point < 1000 ns, batch means > 1e7 points/s, fit < 10 ms and >= 10x "
-              "scikit-learn (figures only; never asserted)\n");
+  std::printf(
+      "\ngoals: single-point < 1000 ns, batch means > 1e7 points/s, fit < 10 ms and >= 10x "
+      "scikit-learn (figures only; never asserted)\n");
   return sink == 12345.0 ? 1 : 0;
 }

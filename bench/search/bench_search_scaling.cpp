@@ -49,18 +49,21 @@ class FixedList final : public Strategy {
 
 int main(int argc, char** argv) {
   return thor::cli::run("bench_search_scaling", [&]() -> int {
-    std::string recipe_path = std::string(THOR_SOURCE_DIR) + "/recipes/search_default.yaml", profile_path;
+    std::string recipe_path = std::string(THOR_SOURCE_DIR) + "/recipes/search_default.yaml",
+                profile_path;
     int64_t candidates = 8, proxy_iterations = 100, points = 2'000'000;
     po::options_description opts("Options");
-    opts.add_options()
-      ("recipe", po::value(&recipe_path), "recipe whose space and budget are used")
-      ("profile", po::value(&profile_path), "sim profile JSON cache (default: none, profile each run)")
-      ("candidates", po::value(&candidates)->default_value(candidates), "candidates trained per thread count")
-      ("proxy-iterations", po::value(&proxy_iterations)->default_value(proxy_iterations), "training steps each")
-      ("points", po::value(&points)->default_value(points), "random points filtered by the oracle");
+    opts.add_options()("recipe", po::value(&recipe_path), "recipe whose space and budget are used")(
+        "profile", po::value(&profile_path),
+        "sim profile JSON cache (default: none, profile each run)")(
+        "candidates", po::value(&candidates)->default_value(candidates),
+        "candidates trained per thread count")(
+        "proxy-iterations", po::value(&proxy_iterations)->default_value(proxy_iterations),
+        "training steps each")("points", po::value(&points)->default_value(points),
+                               "random points filtered by the oracle");
     po::variables_map vm;
-    if (!thor::cli::parse(argc, argv, "bench_search_scaling", "bench_search_scaling [--candidates N] [--points P]",
-                          opts, vm))
+    if (!thor::cli::parse(argc, argv, "bench_search_scaling",
+                          "bench_search_scaling [--candidates N] [--points P]", opts, vm))
       return 0;
     const thor::Recipe recipe = thor::load_recipe(recipe_path);
     const SearchRecipe sr = parse_search_recipe(recipe);
@@ -85,8 +88,9 @@ int main(int argc, char** argv) {
     std::vector<Genome> genomes;
     genomes.reserve(static_cast<size_t>(points));
     for (int64_t i = 0; i < points; ++i) genomes.push_back(sr.space.sample(rng));
-    std::cout << "\noracle filter, " << points << " random points of the space (" << sr.space.num_structures()
-              << " structures), budget " << oo.budget_joules << " J:\n";
+    std::cout << "\noracle filter, " << points << " random points of the space ("
+              << sr.space.num_structures() << " structures), budget " << oo.budget_joules
+              << " J:\n";
     double rate1 = 0;
     for (int threads : {1, 2}) {
       oracle.feasible_batch(genomes, threads);  // warm-up
@@ -99,8 +103,11 @@ int main(int argc, char** argv) {
       if (threads == 1) rate1 = rate;
       std::cout << "  " << threads << " thread" << (threads > 1 ? "s" : " ") << ": " << std::fixed
                 << std::setprecision(2) << rate / 1e6 << " M candidates/s (" << std::setprecision(1)
-                << 100.0 * static_cast<double>(feasible) / static_cast<double>(points) << "% feasible)"
-                << (threads == 2 ? "  speedup " + std::to_string(rate / rate1).substr(0, 4) + "x, goal >= 1M/s" : "")
+                << 100.0 * static_cast<double>(feasible) / static_cast<double>(points)
+                << "% feasible)"
+                << (threads == 2 ? "  speedup " + std::to_string(rate / rate1).substr(0, 4) +
+                                       "x, goal >= 1M/s"
+                                 : "")
                 << "\n";
     }
     {
@@ -123,9 +130,10 @@ int main(int argc, char** argv) {
       const double s_plan = seconds_since(t0);
       std::cout << "  1 thread, confidence 0.95 (mean and std): " << std::setprecision(2)
                 << static_cast<double>(points) / s_conf / 1e6 << " M/s (" << n << " feasible)\n"
-                << "  1 thread, EstimatePlan::mean alone on the largest structure (" << plan.num_channels() + 1
-                << " blocks): " << static_cast<double>(points) / s_plan / 1e6 << " M/s (sink " << std::setprecision(0)
-                << sink << ")\n";
+                << "  1 thread, EstimatePlan::mean alone on the largest structure ("
+                << plan.num_channels() + 1
+                << " blocks): " << static_cast<double>(points) / s_plan / 1e6 << " M/s (sink "
+                << std::setprecision(0) << sink << ")\n";
     }
 
     // 1. Parallel candidate evaluation.
@@ -137,7 +145,8 @@ int main(int argc, char** argv) {
     std::vector<Genome> list;
     Rng pick(7);
     while (static_cast<int64_t>(list.size()) < candidates) list.push_back(sr.space.sample(pick));
-    register_strategy("fixed-list", [list](const StrategyContext&) { return std::make_unique<FixedList>(list); });
+    register_strategy("fixed-list",
+                      [list](const StrategyContext&) { return std::make_unique<FixedList>(list); });
     SearchOptions so = sr.options;
     so.strategy = "fixed-list";
     so.oracle = open;
@@ -148,8 +157,8 @@ int main(int argc, char** argv) {
     so.proxy.eval_samples = 500;
     so.progress = false;
     const Evaluator ev = make_training_evaluator(train, test, so.proxy, so.train);
-    std::cout << "\nparallel evaluation: " << candidates << " random candidates of the space, " << proxy_iterations
-              << " proxy iterations each, one LibTorch thread per task:\n";
+    std::cout << "\nparallel evaluation: " << candidates << " random candidates of the space, "
+              << proxy_iterations << " proxy iterations each, one LibTorch thread per task:\n";
     // Alternating 1, 2, 1, 2 threads; the faster of each pair is reported,
     // so a burst of load from another process on a shared machine hits one
     // repeat rather than one side of the ratio.
@@ -167,8 +176,9 @@ int main(int argc, char** argv) {
           accs.push_back(c.accuracy);
           sum += c.seconds;
         }
-        std::cout << "  " << threads << " thread" << (threads > 1 ? "s" : " ") << ": " << std::setprecision(2) << s
-                  << " s wall (" << 60.0 * static_cast<double>(candidates) / s
+        std::cout << "  " << threads << " thread" << (threads > 1 ? "s" : " ") << ": "
+                  << std::setprecision(2) << s << " s wall ("
+                  << 60.0 * static_cast<double>(candidates) / s
                   << " candidates/min), summed task time " << sum << " s\n";
         if (s < best[threads]) {
           best[threads] = s;
@@ -176,9 +186,11 @@ int main(int argc, char** argv) {
         }
         accs_by[threads] = accs;
       }
-    std::cout << "  accuracies with 1 and 2 threads " << (accs_by[1] == accs_by[2] ? "identical" : "DIFFER") << "\n"
-              << "  speedup 2 vs 1 threads (best of 2 each): " << std::setprecision(2) << best[1] / best[2]
-              << "x (goal >= 1.8x); ideal from task times " << task_sum[2] / 2 << " s vs " << best[2] << " s\n";
+    std::cout << "  accuracies with 1 and 2 threads "
+              << (accs_by[1] == accs_by[2] ? "identical" : "DIFFER") << "\n"
+              << "  speedup 2 vs 1 threads (best of 2 each): " << std::setprecision(2)
+              << best[1] / best[2] << "x (goal >= 1.8x); ideal from task times " << task_sum[2] / 2
+              << " s vs " << best[2] << " s\n";
     return 0;
   });
 }

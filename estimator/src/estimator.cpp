@@ -13,27 +13,32 @@
 namespace thor {
 
 void EstimatorOptions::validate() const {
-  if (threads < 0) throw InputError("estimator.threads = " + std::to_string(threads) + ": expected >= 0");
-  if (!(drift > 0.0 && drift < 100.0)) throw InputError("estimator.drift = " + std::to_string(drift) + ": expected 0 < x < 100");
+  if (threads < 0)
+    throw InputError("estimator.threads = " + std::to_string(threads) + ": expected >= 0");
+  if (!(drift > 0.0 && drift < 100.0))
+    throw InputError("estimator.drift = " + std::to_string(drift) + ": expected 0 < x < 100");
   if (!(drift_relative_std >= 0.0)) throw InputError("estimator.drift_relative_std must be >= 0");
 }
 
 std::string EstimateResult::one_line() const {
   std::ostringstream s;
-  s << std::setprecision(4) << joules_per_iteration << " J/iter ± " << std << " (" << layers.size() << " blocks)";
+  s << std::setprecision(4) << joules_per_iteration << " J/iter ± " << std << " (" << layers.size()
+    << " blocks)";
   return s.str();
 }
 
 std::string EstimateResult::full_report() const {
   std::ostringstream s;
   s << std::left << std::setw(6) << "block" << std::setw(8) << "role" << std::setw(14) << "features"
-    << std::right << std::setw(12) << "J/iter" << std::setw(12) << "std" << "  kind\n";
+    << std::right << std::setw(12) << "J/iter" << std::setw(12) << "std"
+    << "  kind\n";
   for (const auto& l : layers) {
     std::string f;
-    for (size_t i = 0; i < l.features.size(); ++i) f += (i ? "," : "") + std::to_string(static_cast<int64_t>(l.features[i]));
-    s << std::left << std::setw(6) << l.block << std::setw(8) << to_string(l.role) << std::setw(14) << f << std::right
-      << std::setw(12) << std::setprecision(4) << l.joules << std::setw(12) << l.std << "  " << l.key
-      << (l.fallback ? "  [FLOPs fallback]" : "") << "\n";
+    for (size_t i = 0; i < l.features.size(); ++i)
+      f += (i ? "," : "") + std::to_string(static_cast<int64_t>(l.features[i]));
+    s << std::left << std::setw(6) << l.block << std::setw(8) << to_string(l.role) << std::setw(14)
+      << f << std::right << std::setw(12) << std::setprecision(4) << l.joules << std::setw(12)
+      << l.std << "  " << l.key << (l.fallback ? "  [FLOPs fallback]" : "") << "\n";
   }
   s << "total " << one_line() << "\n";
   if (!basis.empty()) s << "basis: " << basis << "\n";
@@ -57,21 +62,25 @@ double Estimator::factor(const std::string& structure) const {
 
 double Estimator::extra_relative_variance(const std::string& structure) const {
   const double noise = anchor_noise_;
-  const double add = profile_.additivity_for(structure).relative_std, drift = options_.drift_relative_std;
+  const double add = profile_.additivity_for(structure).relative_std,
+               drift = options_.drift_relative_std;
   return add * add + drift * drift + noise;
 }
 
 std::string Estimator::basis() const {
   const ProfileSettings& s = profile_.settings;
   std::ostringstream o;
-  o << (s.data == kStandIn ? "profiled on the stand-in (" + s.data + "), not on real data" : "profiled on " + s.data)
+  o << (s.data == kStandIn ? "profiled on the stand-in (" + s.data + "), not on real data"
+                           : "profiled on " + s.data)
     << "; " << s.optimizer << " lr " << s.lr;
   if (s.optimizer == "sgd") o << " momentum " << s.momentum;
   if (s.weight_decay > 0) o << " weight decay " << s.weight_decay;
   return o.str();
 }
 
-double Estimator::flops_estimate(const Architecture& arch) const { return profile_.flops.predict(arch.train_flops()); }
+double Estimator::flops_estimate(const Architecture& arch) const {
+  return profile_.flops.predict(arch.train_flops());
+}
 
 EstimateResult Estimator::estimate(const Architecture& arch) const {
   const auto blocks = split_blocks(arch);
@@ -92,8 +101,9 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
     auto it = profile_.kinds.find(blk.key);
     if (it == profile_.kinds.end()) {
       if (!options_.flops_fallback)
-        throw InputError("estimate: the profile has no model for layer kind '" + blk.key + "' (block " +
-                         std::to_string(b) + "); profile this architecture, or use the FLOPs fallback");
+        throw InputError("estimate: the profile has no model for layer kind '" + blk.key +
+                         "' (block " + std::to_string(b) +
+                         "); profile this architecture, or use the FLOPs fallback");
       le.fallback = true;
       le.joules = profile_.flops.a * le.flops;
       le.std = 0.0;
@@ -117,18 +127,21 @@ EstimateResult Estimator::estimate(const Architecture& arch) const {
     l.std *= f;
   }
   r.model_std = f * std::sqrt(var);
-  r.std = std::sqrt(r.model_std * r.model_std +
-                    extra_relative_variance(structure) * r.joules_per_iteration * r.joules_per_iteration);
+  r.std =
+      std::sqrt(r.model_std * r.model_std + extra_relative_variance(structure) *
+                                                r.joules_per_iteration * r.joules_per_iteration);
   return r;
 }
 
-std::vector<EstimateResult> Estimator::estimate_batch(const std::vector<Architecture>& archs) const {
+std::vector<EstimateResult> Estimator::estimate_batch(
+    const std::vector<Architecture>& archs) const {
   std::vector<EstimateResult> out(archs.size());
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, archs.size()), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i != r.end(); ++i) out[i] = estimate(archs[i]);
-    });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, archs.size()),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i != r.end(); ++i) out[i] = estimate(archs[i]);
+                      });
   });
   return out;
 }
@@ -157,8 +170,10 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
 
 namespace {
 // Features of a term from the channel vector (see block_features()); returns their count.
-inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, const int64_t* ch, int64_t data_c, double* x) {
-  const double c_in = c_in_idx < 0 ? static_cast<double>(data_c) : static_cast<double>(ch[c_in_idx]);
+inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, const int64_t* ch,
+                         int64_t data_c, double* x) {
+  const double c_in =
+      c_in_idx < 0 ? static_cast<double>(data_c) : static_cast<double>(ch[c_in_idx]);
   switch (role) {
     case BlockRole::input:
       x[0] = static_cast<double>(ch[c_out_idx]);
@@ -199,15 +214,18 @@ gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
   return total;
 }
 
-std::vector<double> Estimator::mean_batch(const EstimatePlan& plan, const std::vector<int64_t>& channels) const {
+std::vector<double> Estimator::mean_batch(const EstimatePlan& plan,
+                                          const std::vector<int64_t>& channels) const {
   const size_t k = std::max<size_t>(1, plan.num_channels());
   const size_t n = channels.size() / k;
   std::vector<double> out(n);
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i != r.end(); ++i) out[i] = plan.mean(channels.data() + i * k);
-    });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i != r.end(); ++i)
+                          out[i] = plan.mean(channels.data() + i * k);
+                      });
   });
   return out;
 }
@@ -217,8 +235,8 @@ void DriftCheck::apply(EstimatorOptions& options) const {
   options.drift_relative_std = relative_std;
 }
 
-DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const MeasureOptions& options,
-                       double tolerance) {
+DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter,
+                       const MeasureOptions& options, double tolerance) {
   if (!profile.reference.measured())
     throw InputError("profile: no reference workload recorded; profile again to check drift");
   MeasureOptions o = options;
@@ -234,10 +252,10 @@ DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const M
   s << std::showpos << std::setprecision(3) << 100.0 * (d.ratio - 1.0) << std::noshowpos
     << "% host drift since profiling (reference workload, ±" << 100.0 * d.relative_std << "%)";
   if (d.significant) s << "; estimates rescaled";
-  if (d.beyond_tolerance) s << "; beyond the " << 100.0 * tolerance << "% tolerance: consider profiling again";
+  if (d.beyond_tolerance)
+    s << "; beyond the " << 100.0 * tolerance << "% tolerance: consider profiling again";
   d.message = s.str();
   return d;
 }
-
 
 }  // namespace thor

@@ -26,9 +26,11 @@ gp::Options LayerModelOptions::default_gp() {
 void LayerModelOptions::validate() const {
   if (step_widths.empty()) throw InputError("layer_model.step_widths: expected at least one width");
   for (int w : step_widths)
-    if (w < 1 || w > 4096) throw InputError("layer_model.step_widths: width " + std::to_string(w) + " not in 1..4096");
+    if (w < 1 || w > 4096)
+      throw InputError("layer_model.step_widths: width " + std::to_string(w) + " not in 1..4096");
   if (!(step_gain >= 0.0 && step_gain < 1.0))
-    throw InputError("layer_model.step_gain = " + std::to_string(step_gain) + ": expected 0 <= x < 1");
+    throw InputError("layer_model.step_gain = " + std::to_string(step_gain) +
+                     ": expected 0 <= x < 1");
   if (!(relative_noise_floor >= 0.0 && relative_noise_floor < 1.0))
     throw InputError("layer_model.relative_noise_floor = " + std::to_string(relative_noise_floor) +
                      ": expected 0 <= x < 1");
@@ -37,7 +39,8 @@ void LayerModelOptions::validate() const {
 
 // ------------------------------------------------------------------ NNLS
 
-Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<bool>& free_vars) {
+Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                     const std::vector<bool>& free_vars) {
   const Eigen::Index p = A.cols();
   std::vector<bool> passive(static_cast<size_t>(p), false);
   for (Eigen::Index j = 0; j < p; ++j) passive[j] = free_vars[j];
@@ -194,8 +197,8 @@ Loo loo_terms(const Design& D, const Eigen::VectorXd& y, const Eigen::VectorXd& 
 namespace {
 
 // Per-point variances (floored) and weights 1/sigma.
-void point_weights(const Eigen::VectorXd& y, const Eigen::VectorXd& variance, double floor, Eigen::VectorXd& var,
-                   Eigen::VectorXd& w) {
+void point_weights(const Eigen::VectorXd& y, const Eigen::VectorXd& variance, double floor,
+                   Eigen::VectorXd& var, Eigen::VectorXd& w) {
   const Eigen::Index n = y.size();
   const double mean_abs = std::max(1e-30, y.cwiseAbs().mean());
   var.resize(n);
@@ -209,8 +212,8 @@ void point_weights(const Eigen::VectorXd& y, const Eigen::VectorXd& variance, do
 
 // The step width by leave-one-out; a stepped model must beat the best
 // smoother one by `gain`. Returns the width and its leave-one-out errors.
-std::pair<int, Loo> choose_step(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w,
-                                std::vector<int> widths, double gain) {
+std::pair<int, Loo> choose_step(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                const Eigen::VectorXd& w, std::vector<int> widths, double gain) {
   std::sort(widths.begin(), widths.end());
   widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
   int best_step = 0;
@@ -233,13 +236,14 @@ std::pair<int, Loo> choose_step(const Eigen::MatrixXd& X, const Eigen::VectorXd&
 
 // Covariance of the active coefficients (raw units), scaled up when the
 // residuals exceed the known noise.
-Eigen::MatrixXd coefficient_covariance(const Design& D, const Eigen::VectorXd& coef, const Eigen::VectorXd& resid,
-                                       const Eigen::VectorXd& w) {
+Eigen::MatrixXd coefficient_covariance(const Design& D, const Eigen::VectorXd& coef,
+                                       const Eigen::VectorXd& resid, const Eigen::VectorXd& w) {
   const Eigen::Index n = D.A.rows(), p = D.A.cols();
   std::vector<Eigen::Index> active{0};
   for (Eigen::Index j = 1; j < p; ++j)
     if (coef[j] > 0.0) active.push_back(j);
-  const double dof = std::max<double>(1.0, static_cast<double>(n) - static_cast<double>(active.size()));
+  const double dof =
+      std::max<double>(1.0, static_cast<double>(n) - static_cast<double>(active.size()));
   const double chi2 = (resid.cwiseProduct(w)).squaredNorm() / dof;
   Eigen::MatrixXd Aw(n, static_cast<Eigen::Index>(active.size()));
   for (size_t k = 0; k < active.size(); ++k)
@@ -249,8 +253,8 @@ Eigen::MatrixXd coefficient_covariance(const Design& D, const Eigen::VectorXd& c
   Eigen::MatrixXd out = Eigen::MatrixXd::Zero(p, p);
   for (size_t a = 0; a < active.size(); ++a)
     for (size_t b = 0; b < active.size(); ++b)
-      out(active[a], active[b]) =
-          cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (D.scale[active[a]] * D.scale[active[b]]);
+      out(active[a], active[b]) = cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) /
+                                  (D.scale[active[a]] * D.scale[active[b]]);
   return out;
 }
 
@@ -263,10 +267,12 @@ struct ResidualFit {
   Eigen::VectorXd loo_var;
 };
 std::optional<ResidualFit> fit_residual(const Eigen::MatrixXd& X, const Eigen::VectorXd& resid,
-                                        const Eigen::VectorXd& var, const Eigen::VectorXd& w, gp::Options go) {
+                                        const Eigen::VectorXd& var, const Eigen::VectorXd& w,
+                                        gp::Options go) {
   const Eigen::Index n = X.rows();
   double max_range = 1.0;
-  for (Eigen::Index k = 0; k < X.cols(); ++k) max_range = std::max(max_range, X.col(k).maxCoeff() - X.col(k).minCoeff());
+  for (Eigen::Index k = 0; k < X.cols(); ++k)
+    max_range = std::max(max_range, X.col(k).maxCoeff() - X.col(k).minCoeff());
   // Not below one channel step: the GP must not interpolate between neighbours.
   go.length_scale_lower = std::max(go.length_scale_lower, 1.0 / max_range);
   go.initial_length_scale = std::max(go.initial_length_scale, go.length_scale_lower);
@@ -276,7 +282,8 @@ std::optional<ResidualFit> fit_residual(const Eigen::MatrixXd& X, const Eigen::V
     f.gp.fit(X, resid, var);
     for (Eigen::Index i = 0; i < n; ++i) {
       const auto pr = f.gp.predict(X.row(i).transpose());
-      const double s2 = (f.gp.noise_variance() + f.gp.jitter()) * f.gp.target_std() * f.gp.target_std() + var[i];
+      const double s2 =
+          (f.gp.noise_variance() + f.gp.jitter()) * f.gp.target_std() * f.gp.target_std() + var[i];
       const double den = s2 - pr.variance;
       if (!(den > 1e-300)) return std::nullopt;
       f.loo.error[i] = (resid[i] - pr.mean) * s2 / den;
@@ -292,15 +299,17 @@ std::optional<ResidualFit> fit_residual(const Eigen::MatrixXd& X, const Eigen::V
 
 }  // namespace
 
-void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& variance,
-                     const LayerModelOptions& o) {
+void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                     const Eigen::VectorXd& variance, const LayerModelOptions& o) {
   o.validate();
   const Eigen::Index n = X.rows();
   const int d = static_cast<int>(X.cols());
-  if (d < 1 || d > 2) throw InputError("layer_model: expected 1 or 2 features, got " + std::to_string(d));
+  if (d < 1 || d > 2)
+    throw InputError("layer_model: expected 1 or 2 features, got " + std::to_string(d));
   if (n < 2 || y.size() != n || variance.size() != n)
     throw InputError("layer_model: need >= 2 points with one target and one variance each");
-  if (!y.allFinite() || !variance.allFinite()) throw InputError("layer_model: targets and variances must be finite");
+  if (!y.allFinite() || !variance.allFinite())
+    throw InputError("layer_model: targets and variances must be finite");
   Eigen::VectorXd var, w;
   point_weights(y, variance, o.relative_noise_floor, var, w);
 
@@ -315,7 +324,8 @@ void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const E
   coef_cov_ = coefficient_covariance(D, coef_, resid, w);
 
   Eigen::VectorXd loo_var(n);
-  for (Eigen::Index i = 0; i < n; ++i) loo_var[i] = D.A.row(i).dot(coef_cov_ * D.A.row(i).transpose()) + var[i];
+  for (Eigen::Index i = 0; i < n; ++i)
+    loo_var[i] = D.A.row(i).dot(coef_cov_ * D.A.row(i).transpose()) + var[i];
   residual_.reset();
   if (o.residual_gp && n >= 4 && resid.cwiseAbs().maxCoeff() > 0.0) {
     auto r = fit_residual(X, resid, var, w, o.gp);
@@ -370,8 +380,10 @@ std::string LayerModel::summary() const {
   std::ostringstream s;
   const auto names = term_names();
   s << "work model:";
-  for (size_t j = 0; j < names.size(); ++j) s << (j ? " + " : " ") << coef_[static_cast<Eigen::Index>(j)] << "·" << names[j];
-  s << (residual_ ? "; residual GP" : "; no residual GP") << "; LOO error " << loo_rel_ * 100 << "%";
+  for (size_t j = 0; j < names.size(); ++j)
+    s << (j ? " + " : " ") << coef_[static_cast<Eigen::Index>(j)] << "·" << names[j];
+  s << (residual_ ? "; residual GP" : "; no residual GP") << "; LOO error " << loo_rel_ * 100
+    << "%";
   return s.str();
 }
 
@@ -402,15 +414,16 @@ LayerModel LayerModel::from_json(const json& j, const std::string& where) {
     const auto c = j.at("coefficients").get<std::vector<double>>();
     const auto cov = j.at("coefficient_covariance").get<std::vector<double>>();
     if (static_cast<int>(c.size()) != q || static_cast<int>(cov.size()) != q * q)
-      throw InputError(where + ": expected " + std::to_string(q) + " coefficients and a " + std::to_string(q) + "x" +
-                       std::to_string(q) + " covariance");
+      throw InputError(where + ": expected " + std::to_string(q) + " coefficients and a " +
+                       std::to_string(q) + "x" + std::to_string(q) + " covariance");
     m.coef_ = Eigen::Map<const Eigen::VectorXd>(c.data(), q);
     m.coef_cov_ = Eigen::Map<const Eigen::MatrixXd>(cov.data(), q, q);
     m.loo_rel_ = j.at("loo_relative_error").get<double>();
     m.loo_rms_ = j.at("loo_rms").get<double>();
     m.kappa_ = j.at("variance_scale").get<double>();
     if (!(m.kappa_ >= 1.0)) throw InputError(where + ": key 'variance_scale' must be >= 1");
-    if (!j.at("residual_gp").is_null()) m.residual_ = gp::GaussianProcess::from_json(j.at("residual_gp"));
+    if (!j.at("residual_gp").is_null())
+      m.residual_ = gp::GaussianProcess::from_json(j.at("residual_gp"));
   } catch (const json::exception& e) {
     throw InputError(where + ": " + e.what());
   }

@@ -15,102 +15,15 @@
 #include <set>
 #include <sstream>
 
+#include "profiler_io.hpp"
 #include "thor/gp/acquisition.hpp"
 
 namespace thor {
 
 // ----------------------------------------------------------------- profiling
 
-namespace {
-
-struct Journal {
-  std::string path;
-  std::map<std::string, RawMeasurement> cache;  // by key + "|" + variant summary
-
-  static std::string id(const std::string& key, const std::string& variant) { return key + "|" + variant; }
-
-  void open(const std::string& p, const nlohmann::json& header) {
-    path = p;
-    if (path.empty()) return;
-    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    std::ifstream in(path);
-    if (in) {
-      std::string line;
-      bool first = true;
-      while (std::getline(in, line)) {
-        nlohmann::json j;
-        try {
-          j = nlohmann::json::parse(line);
-        } catch (const std::exception&) {
-          continue;  // a line cut by a kill: that measurement is taken again
-        }
-        if (first) {
-          first = false;
-          if (j.contains("journal")) {
-            if (j != header)
-              throw InputError(path + ": journal was written with other settings (" + j.dump() +
-                               "); delete it or choose another output");
-            continue;
-          }
-        }
-        if (!j.contains("key")) continue;
-        RawMeasurement m;
-        m.features = j.at("features").get<std::vector<double>>();
-        m.variant = j.at("variant").get<std::string>();
-        m.measured = j.at("measured").get<double>();
-        m.cv = j.at("cv").get<double>();
-        m.seconds = j.at("seconds").get<double>();
-        m.flops = j.at("flops").get<double>();
-        m.variance = j.at("median_variance").get<double>();
-        m.feed = j.at("feed").get<std::string>();
-        cache[id(j.at("key").get<std::string>(), m.variant)] = m;
-      }
-      if (!first) return;
-    }
-    append(header);
-  }
-
-  void append(const nlohmann::json& j) {
-    if (path.empty()) return;
-    FILE* f = std::fopen(path.c_str(), "a");
-    if (!f) throw InputError(path + ": cannot open journal for appending");
-    const std::string line = j.dump() + "\n";
-    std::fwrite(line.data(), 1, line.size(), f);
-    std::fflush(f);
-    ::fsync(fileno(f));
-    std::fclose(f);
-  }
-};
-
-class Progress {
- public:
-  explicit Progress(bool on) : on_(on), tty_(on && ::isatty(STDERR_FILENO)) {}
-  void update(size_t kind_index, size_t kinds, const std::string& key, size_t points, size_t max_points,
-              double rel_std, double target, double elapsed) {
-    if (!on_) return;
-    std::ostringstream s;
-    s << "[kind " << kind_index + 1 << "/" << kinds << "] " << key << "  points " << points << "/" << max_points;
-    if (rel_std >= 0) s << "  std " << std::fixed << std::setprecision(1) << rel_std * 100 << "% (stop < " << target * 100 << "%)";
-    s << "  " << std::fixed << std::setprecision(1) << elapsed << " s";
-    if (tty_) {
-      const int width = 20;
-      const int filled = static_cast<int>(width * (kind_index + double(points) / std::max<size_t>(1, max_points)) / kinds);
-      std::cerr << "\r\033[K[" << std::string(std::min(filled, width), '#') << std::string(width - std::min(filled, width), '.')
-                << "] " << s.str() << std::flush;
-    } else {
-      std::cerr << "profile: " << s.str() << "\n";
-    }
-  }
-  void done() {
-    if (tty_) std::cerr << "\n";
-  }
-
- private:
-  bool on_, tty_;
-};
-
-}  // namespace
+using detail::Journal;
+using detail::Progress;
 
 namespace {
 
@@ -131,7 +44,10 @@ gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& a
 class ProfilingRun {
  public:
   ProfilingRun(EnergyMeter& meter, const ProfilerOptions& options, ProfileResult& result)
-      : meter_(meter), o_(options), result_(result), progress_(options.progress),
+      : meter_(meter),
+        o_(options),
+        result_(result),
+        progress_(options.progress),
         t_start_(std::chrono::steady_clock::now()) {}
 
   double elapsed() const {
@@ -178,8 +94,8 @@ class ProfilingRun {
 
  private:
   void measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f);
-  bool next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index, size_t count,
-                  size_t min_points, size_t max_points, std::vector<int64_t>& next);
+  bool next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index,
+                  size_t count, size_t min_points, size_t max_points, std::vector<int64_t>& next);
 
   EnergyMeter& meter_;
   const ProfilerOptions& o_;
@@ -201,7 +117,8 @@ class ProfilingRun {
   void derive(const KindPlan& plan, RawMeasurement& m) const;
 };
 
-void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::vector<int64_t>& f) {
+void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind,
+                              const std::vector<int64_t>& f) {
   const Architecture variant = plan.variant(f);
   const std::string summary = variant.summary();
   RawMeasurement m;
@@ -220,8 +137,14 @@ void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind, const std::
     m.variance = r.median_variance();
     m.feed = r.feed;
     m.features.assign(f.begin(), f.end());
-    journal_.append({{"key", plan.key}, {"variant", summary}, {"features", m.features}, {"measured", m.measured},
-                     {"cv", m.cv}, {"seconds", m.seconds}, {"flops", m.flops}, {"median_variance", m.variance},
+    journal_.append({{"key", plan.key},
+                     {"variant", summary},
+                     {"features", m.features},
+                     {"measured", m.measured},
+                     {"cv", m.cv},
+                     {"seconds", m.seconds},
+                     {"flops", m.flops},
+                     {"median_variance", m.variance},
                      {"feed", m.feed}});
   }
   m.features.assign(f.begin(), f.end());
@@ -244,7 +167,8 @@ void ProfilingRun::derive(const KindPlan& plan, RawMeasurement& m) const {
     if (b == plan.target_block) continue;
     auto it = result_.profile.kinds.find(blocks[b].key);
     if (it == result_.profile.kinds.end() || !it->second.model.fitted())
-      throw std::logic_error("profiler: companion kind " + blocks[b].key + " not profiled before " + plan.key);
+      throw std::logic_error("profiler: companion kind " + blocks[b].key + " not profiled before " +
+                             plan.key);
     const auto p = it->second.predict(blocks[b].features);
     m.derived -= p.mean;
     m.variance += p.variance;
@@ -312,8 +236,9 @@ void ProfilingRun::finalize(const std::vector<KindPlan>& plans) {
 // Refits the kind and finds where it is least certain, relative to its
 // predicted energy, over the whole channel box. Returns false to stop (with
 // kind.stop_reason set).
-bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid, size_t index,
-                              size_t count, size_t min_points, size_t max_points, std::vector<int64_t>& next) {
+bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::IntegerGrid& grid,
+                              size_t index, size_t count, size_t min_points, size_t max_points,
+                              std::vector<int64_t>& next) {
   kind.refit(o_.model);
   // Uncertainty is judged against the energy of the variant network the
   // point is measured in (the kind plus its companions): a cheap layer's
@@ -336,23 +261,25 @@ bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::I
     if (done_.count(f)) continue;
     const double x[2] = {P(i, 0), P.cols() > 1 ? P(i, 1) : 0.0};
     const auto pr = kind.model.predict(x);
-    const double rel = std::sqrt(pr.variance) / (std::max(std::fabs(pr.mean), 0.05 * mean_abs) + companions);
+    const double rel =
+        std::sqrt(pr.variance) / (std::max(std::fabs(pr.mean), 0.05 * mean_abs) + companions);
     if (rel > best_rel) {
       best_rel = rel;
       next = f;
     }
   }
   const double loo = kind.model.loo_rms() / std::max(1e-30, variants);
-  progress_.update(index, count, plan.key, kind.points.size(), max_points, std::max(0.0, best_rel), o_.std_fraction,
-                   elapsed());
+  progress_.update(index, count, plan.key, kind.points.size(), max_points, std::max(0.0, best_rel),
+                   o_.std_fraction, elapsed());
   if (best_rel < 0) {
     kind.stop_reason = "every channel count measured";
     return false;
   }
   if (kind.points.size() >= min_points && best_rel < o_.std_fraction && loo < o_.loo_fraction) {
     std::ostringstream s;
-    s << "max relative std " << best_rel * 100 << "% < " << o_.std_fraction * 100 << "% and leave-one-out error "
-      << loo * 100 << "% < " << o_.loo_fraction * 100 << "% (of the variant's energy)";
+    s << "max relative std " << best_rel * 100 << "% < " << o_.std_fraction * 100
+      << "% and leave-one-out error " << loo * 100 << "% < " << o_.loo_fraction * 100
+      << "% (of the variant's energy)";
     kind.stop_reason = s.str();
     return false;
   }
@@ -376,7 +303,8 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   kind.upper = plan.upper;
   const size_t dims = plan.lower.size();
   const size_t max_points = dims == 1 ? size_t(o_.max_points) : size_t(o_.max_points) * 7 / 4;
-  const size_t min_points = std::min(max_points, dims == 1 ? size_t(o_.min_points) : size_t(o_.min_points) * 2);
+  const size_t min_points =
+      std::min(max_points, dims == 1 ? size_t(o_.min_points) : size_t(o_.min_points) * 2);
   done_.clear();
 
   // Start at the corners and the centre of the box (the ends alone leave a
@@ -386,8 +314,11 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   if (dims == 1) {
     starts = {{plan.lower[0]}, {plan.upper[0]}, {mid(0)}};
   } else {
-    starts = {{plan.lower[0], plan.lower[1]}, {plan.upper[0], plan.upper[1]}, {plan.lower[0], plan.upper[1]},
-              {plan.upper[0], plan.lower[1]}, {mid(0), mid(1)}};
+    starts = {{plan.lower[0], plan.lower[1]},
+              {plan.upper[0], plan.upper[1]},
+              {plan.lower[0], plan.upper[1]},
+              {plan.upper[0], plan.lower[1]},
+              {mid(0), mid(1)}};
   }
   for (const auto& s : starts)
     if (!done_.count(s)) measure_at(plan, kind, s);
@@ -402,13 +333,16 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
 
   if (!o_.guided) {
     // Evenly spaced points over the range, as many as guided profiling may use.
-    const size_t per_dim = dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
+    const size_t per_dim =
+        dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
     std::vector<std::vector<int64_t>> grid_points;
     auto at = [&](size_t d, size_t i) {
-      return std::llround(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) / std::max<size_t>(1, per_dim - 1));
+      return std::llround(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) /
+                                              std::max<size_t>(1, per_dim - 1));
     };
     for (size_t i = 0; i < per_dim; ++i) {
-      if (dims == 1) grid_points.push_back({at(0, i)});
+      if (dims == 1)
+        grid_points.push_back({at(0, i)});
       else
         for (size_t k = 0; k < per_dim; ++k) grid_points.push_back({at(0, i), at(1, k)});
     }
@@ -418,9 +352,11 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
     kind.stop_reason = "uniform grid";
   } else {
     std::vector<int64_t> next;
-    while (next_point(plan, kind, grid, index, count, min_points, max_points, next)) measure_at(plan, kind, next);
+    while (next_point(plan, kind, grid, index, count, min_points, max_points, next))
+      measure_at(plan, kind, next);
   }
-  kind.profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
+  kind.profile_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
   profile().kinds[kind.key] = std::move(kind);
 }
 
@@ -439,7 +375,8 @@ void ProfilingRun::measure_anchors(const std::vector<Architecture>& architecture
     for (int k = 1; k < per_family; ++k) {
       std::vector<int64_t> c;
       for (size_t j = 0; j + 1 < ch.size(); ++j)
-        c.push_back(std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[j]), ch[j])(rng));
+        c.push_back(
+            std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[j]), ch[j])(rng));
       nets.push_back(base.with_channels(c));
     }
   }
@@ -458,8 +395,10 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
   options.validate();
   const auto plans = plan_profiling(architectures, options.channel_lower);
   ProfileResult result;
-  const std::vector<int64_t> data_shape = architectures.empty() ? std::vector<int64_t>{} : architectures[0].input;
-  result.profile.settings = ProfileSettings::current(meter, meter_options, options.measure, options.feed, data_shape);
+  const std::vector<int64_t> data_shape =
+      architectures.empty() ? std::vector<int64_t>{} : architectures[0].input;
+  result.profile.settings =
+      ProfileSettings::current(meter, meter_options, options.measure, options.feed, data_shape);
   ProfilingRun run(meter, options, result);
   run.open_journal();
   for (size_t ki = 0; ki < plans.size(); ++ki) {
@@ -473,9 +412,10 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
   DeviceProfile& profile = result.profile;
   profile.flops = fit_flops_baseline(profile);
   profile.profile_seconds = run.elapsed();
-  result.message = "profiled " + std::to_string(profile.kinds.size()) + " layer kinds: " +
-                   std::to_string(result.measured) + " variants measured, " + std::to_string(result.reused) +
-                   " reused from the journal; " + std::to_string(profile.anchors.size()) + " anchor networks";
+  result.message = "profiled " + std::to_string(profile.kinds.size()) +
+                   " layer kinds: " + std::to_string(result.measured) + " variants measured, " +
+                   std::to_string(result.reused) + " reused from the journal; " +
+                   std::to_string(profile.anchors.size()) + " anchor networks";
   return result;
 }
 

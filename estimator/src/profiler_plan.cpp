@@ -14,8 +14,10 @@ void ProfilerOptions::validate() const {
   const FieldRules f("profile");
   f.require(max_points >= 2, "max_points", std::to_string(max_points), "expected >= 2");
   f.require(min_points >= 2, "min_points", std::to_string(min_points), "expected >= 2");
-  f.require(std_fraction > 0.0 && std_fraction < 1.0, "std_fraction", value_text(std_fraction), "expected 0 < x < 1");
-  f.require(loo_fraction > 0.0 && loo_fraction < 1.0, "loo_fraction", value_text(loo_fraction), "expected 0 < x < 1");
+  f.require(std_fraction > 0.0 && std_fraction < 1.0, "std_fraction", value_text(std_fraction),
+            "expected 0 < x < 1");
+  f.require(loo_fraction > 0.0 && loo_fraction < 1.0, "loo_fraction", value_text(loo_fraction),
+            "expected 0 < x < 1");
   f.count("anchors", anchors, 0, 100);
   f.nested("feed.train", [&] { feed.train.validate(); });
   model.validate();
@@ -91,7 +93,8 @@ struct Planner {
     const std::vector<int64_t> shape = blk.in_structured;
     std::vector<Layer> layers = blk.layers;
     const bool has_leading = blk.first != blk.param;
-    if (blk.flattened_input && !has_leading) layers.insert(layers.begin(), Layer::simple(LayerType::flatten));
+    if (blk.flattened_input && !has_leading)
+      layers.insert(layers.begin(), Layer::simple(LayerType::flatten));
     p.variant = [shape, layers, batch](const std::vector<int64_t>& f) {
       Architecture a;
       a.input = shape;
@@ -105,8 +108,8 @@ struct Planner {
   }
 
   // 2-layer variant: data → the block with C_out = c → output layer.
-  void add_input(const LayerBlock& blk, const std::vector<int64_t>& data, int64_t batch, int64_t classes,
-                 int64_t lo, int64_t hi) {
+  void add_input(const LayerBlock& blk, const std::vector<int64_t>& data, int64_t batch,
+                 int64_t classes, int64_t lo, int64_t hi) {
     KindPlan p;
     p.key = blk.key;
     p.role = BlockRole::input;
@@ -130,12 +133,13 @@ struct Planner {
   }
 
   // 3-layer variant: adapter (C_out = c1) → the block (C_out = c2) → output layer.
-  void add_hidden(const LayerBlock& blk, const Architecture& arch, const LayerBlock& first, int64_t classes,
-                  const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+  void add_hidden(const LayerBlock& blk, const Architecture& arch, const LayerBlock& first,
+                  int64_t classes, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
     const int64_t batch = arch.batch_size;
     const std::vector<Layer> body = strip_trailing_flatten(blk.layers);
     const bool flat_in = blk.flattened_input;
-    auto make = [body, flat_in, batch, classes](const std::vector<int64_t>& data, const std::vector<Layer>& adapter) {
+    auto make = [body, flat_in, batch, classes](const std::vector<int64_t>& data,
+                                                const std::vector<Layer>& adapter) {
       return [=](const std::vector<int64_t>& f) {
         Architecture a;
         a.input = data;
@@ -184,7 +188,8 @@ struct Planner {
   static void check(const KindPlan& p, const std::string& key, const std::vector<int64_t>& at) {
     const auto vb = split_blocks(p.variant(at));
     if (vb.at(p.target_block).key != key)
-      throw std::logic_error("profiler: variant of " + key + " parses as " + vb.at(p.target_block).key);
+      throw std::logic_error("profiler: variant of " + key + " parses as " +
+                             vb.at(p.target_block).key);
   }
 };
 

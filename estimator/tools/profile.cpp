@@ -11,6 +11,36 @@
 
 namespace po = boost::program_options;
 
+namespace {
+
+// What was profiled: kinds, points, stop reasons, additivity and drift.
+void print_summary(const thor::ProfileResult& result, const std::string& meter) {
+  const thor::DeviceProfile& profile = result.profile;
+  size_t points = 0;
+  for (const auto& [k, kind] : profile.kinds) points += kind.points.size();
+  std::cout << "profiled " << profile.kinds.size() << " layer kinds with " << points
+            << " variant networks in " << std::fixed << std::setprecision(1)
+            << profile.profile_seconds << " s (" << thor::to_string(profile.settings.kind) << " by "
+            << meter << ")\n"
+            << result.message << "\n";
+  for (const auto& [key, kind] : profile.kinds)
+    std::cout << "  " << std::left << std::setw(64) << key << std::right << std::setw(4)
+              << kind.points.size() << " points  " << kind.stop_reason << "\n";
+  std::cout << "  data: " << profile.settings.data << "\n";
+  if (profile.additivity.anchors > 0)
+    std::cout << "  additivity over " << profile.additivity.anchors << " whole networks: scale "
+              << std::setprecision(4) << profile.additivity.scale << ", relative std "
+              << 100 * profile.additivity.relative_std << "%\n";
+  if (profile.reference.measured())
+    std::cout << "  host drift during profiling (reference workload): " << std::showpos
+              << 100 * (profile.reference.end_joules_per_iteration /
+                            profile.reference.joules_per_iteration -
+                        1)
+              << std::noshowpos << "%\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   return thor::cli::run("profile", [&]() -> int {
     po::options_description opts("Options");
@@ -18,32 +48,44 @@ int main(int argc, char** argv) {
     std::string recipe_path, out, meter_name, journal, data_name;
     thor::ProfilerOptions po_;
     thor::MeterOptions mo;
-    opts.add_options()
-      ("arch", po::value(&arch_paths)->multitoken(), "architecture YAML (repeatable)")
-      ("recipe", po::value(&recipe_path), "take model, data, optimizer, meter and profile settings from a recipe")
-      ("data", po::value(&data_name), "train variants on this data set (fashion-mnist, mnist) instead of the stand-in")
-      ("anchors", po::value<int>(), "whole networks measured to check additivity (default 4)")
-      ("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)")
-      ("meter", po::value(&meter_name), "auto, rapl, nvml, jetson, battery, cpu-model (default auto)")
-      ("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 1.75x)")
-      ("std-fraction", po::value<double>(), "stop a kind when its max relative std < this (and its LOO error is low)")
-      ("batches", po::value<int64_t>(), "measured training iterations per repeat (at least; windows last >= 0.3 s)")
-      ("repeats", po::value<int>(), "fresh instances measured per point")
-      ("warmup", po::value<int64_t>(), "iterations before each window opens")
-      ("min-window", po::value<double>(), "seconds a measurement window lasts at least (default 0.25)")
-      ("min-warmup", po::value<double>(), "seconds the warm-up before each window lasts at least (default 0.15)")
-      ("no-drift", "do not re-measure the reference workload between kinds")
-      ("threads", po::value<int>(), "LibTorch intra-op threads during measurement")
-      ("time-budget", po::value<double>(), "seconds; past it, remaining kinds keep only their bounds")
-      ("journal", po::value(&journal), "measurement journal (default: <out>.journal); resumes from it")
-      ("static-watts", po::value(&mo.static_watts)->default_value(mo.static_watts), "cpu-model: static watts")
-      ("core-watts", po::value(&mo.core_watts)->default_value(mo.core_watts), "cpu-model: watts per busy core")
-      ("quiet", "no progress output");
+    auto add = opts.add_options();
+    add("arch", po::value(&arch_paths)->multitoken(), "architecture YAML (repeatable)");
+    add("recipe", po::value(&recipe_path),
+        "take model, data, optimizer, meter and profile settings from a recipe");
+    add("data", po::value(&data_name),
+        "train variants on this data set (fashion-mnist, mnist) instead of the stand-in");
+    add("anchors", po::value<int>(), "whole networks measured to check additivity (default 4)");
+    add("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)");
+    add("meter", po::value(&meter_name),
+        "auto, rapl, nvml, jetson, battery, cpu-model (default auto)");
+    add("max-points", po::value<int>(), "most points per 1-D kind (2-D kinds get 1.75x)");
+    add("std-fraction", po::value<double>(),
+        "stop a kind when its max relative std < this (and its LOO error is low)");
+    add("batches", po::value<int64_t>(),
+        "measured training iterations per repeat (at least; windows last >= 0.3 s)");
+    add("repeats", po::value<int>(), "fresh instances measured per point");
+    add("warmup", po::value<int64_t>(), "iterations before each window opens");
+    add("min-window", po::value<double>(),
+        "seconds a measurement window lasts at least (default 0.25)");
+    add("min-warmup", po::value<double>(),
+        "seconds the warm-up before each window lasts at least (default 0.15)");
+    add("no-drift", "do not re-measure the reference workload between kinds");
+    add("threads", po::value<int>(), "LibTorch intra-op threads during measurement");
+    add("time-budget", po::value<double>(),
+        "seconds; past it, remaining kinds keep only their bounds");
+    add("journal", po::value(&journal),
+        "measurement journal (default: <out>.journal); resumes from it");
+    add("static-watts", po::value(&mo.static_watts)->default_value(mo.static_watts),
+        "cpu-model: static watts");
+    add("core-watts", po::value(&mo.core_watts)->default_value(mo.core_watts),
+        "cpu-model: watts per busy core");
+    add("quiet", "no progress output");
     po::variables_map vm;
-    if (!thor::cli::parse(argc, argv, "profile",
-                          "profile --arch A.yaml [--meter M] [--out P.json] [--max-points N] [--batches B] "
-                          "[--time-budget S]\n       profile --recipe R.yaml [--out P.json]",
-                          opts, vm))
+    if (!thor::cli::parse(
+            argc, argv, "profile",
+            "profile --arch A.yaml [--meter M] [--out P.json] [--max-points N] [--batches B] "
+            "[--time-budget S]\n       profile --recipe R.yaml [--out P.json]",
+            opts, vm))
       return 0;
     std::vector<thor::Architecture> archs;
     // The protocol's defaults, the same as `measure` and `estimate --measure`
@@ -59,7 +101,8 @@ int main(int argc, char** argv) {
       if (out.empty()) out = recipe.profile_path();
     }
     for (const auto& p : arch_paths) archs.push_back(thor::load_architecture(p));
-    if (archs.empty()) throw thor::InputError("give --arch A.yaml or --recipe R.yaml (see profile --help)");
+    if (archs.empty())
+      throw thor::InputError("give --arch A.yaml or --recipe R.yaml (see profile --help)");
     if (meter_name.empty()) meter_name = "auto";
     if (vm.count("max-points")) po_.max_points = vm["max-points"].as<int>();
     if (vm.count("std-fraction")) po_.std_fraction = vm["std-fraction"].as<double>();
@@ -77,7 +120,8 @@ int main(int argc, char** argv) {
     }
     if (data.size() > 0) po_.feed.data = &data;
     if (vm.count("quiet")) po_.progress = false;
-    if (out.empty()) out = std::filesystem::path(arch_paths.front()).stem().string() + ".profile.json";
+    if (out.empty())
+      out = std::filesystem::path(arch_paths.front()).stem().string() + ".profile.json";
     po_.journal_path = journal.empty() ? out + ".journal" : journal;
     po_.validate();
     if (meter_name == "sim") thor::register_sim_meter();
@@ -86,24 +130,7 @@ int main(int argc, char** argv) {
     const thor::DeviceProfile& profile = result.profile;
     profile.save(out);
     std::filesystem::remove(po_.journal_path);
-    size_t points = 0;
-    for (const auto& [k, kind] : profile.kinds) points += kind.points.size();
-    std::cout << "profiled " << profile.kinds.size() << " layer kinds with " << points << " variant networks in "
-              << std::fixed << std::setprecision(1) << profile.profile_seconds << " s ("
-              << thor::to_string(profile.settings.kind) << " by " << meter->describe() << ")\n"
-              << result.message << "\n";
-    for (const auto& [key, kind] : profile.kinds)
-      std::cout << "  " << std::left << std::setw(64) << key << std::right << std::setw(4) << kind.points.size()
-                << " points  " << kind.stop_reason << "\n";
-    std::cout << "  data: " << profile.settings.data << "\n";
-    if (profile.additivity.anchors > 0)
-      std::cout << "  additivity over " << profile.additivity.anchors << " whole networks: scale "
-                << std::setprecision(4) << profile.additivity.scale << ", relative std "
-                << 100 * profile.additivity.relative_std << "%\n";
-    if (profile.reference.measured())
-      std::cout << "  host drift during profiling (reference workload): " << std::showpos
-                << 100 * (profile.reference.end_joules_per_iteration / profile.reference.joules_per_iteration - 1)
-                << std::noshowpos << "%\n";
+    print_summary(result, meter->describe());
     std::cout << "wrote " << out << "\n";
     return 0;
   });

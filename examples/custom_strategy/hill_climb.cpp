@@ -4,7 +4,8 @@
 
 using namespace thor::search;
 
-HillClimb::HillClimb(const StrategyContext& context) : context_(context), rng_(context.options.seed) {}
+HillClimb::HillClimb(const StrategyContext& context)
+    : context_(context), rng_(context.options.seed) {}
 
 std::vector<Genome> HillClimb::propose(size_t n) {
   std::vector<Genome> out;
@@ -27,5 +28,6 @@ void HillClimb::observe(const std::vector<Candidate>& results) {
 }
 
 void register_hill_climb() {
-  register_strategy("hill-climb", [](const StrategyContext& c) { return std::make_unique<HillClimb>(c); });
+  register_strategy("hill-climb",
+                    [](const StrategyContext& c) { return std::make_unique<HillClimb>(c); });
 }

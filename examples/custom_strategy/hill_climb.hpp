@@ -15,7 +15,7 @@ class HillClimb final : public thor::search::Strategy {
 
  private:
   thor::search::StrategyContext context_;
-  thor::search::Rng rng_;                        // seeded from the search seed: same seed, same search
+  thor::search::Rng rng_;  // seeded from the search seed: same seed, same search
   std::optional<thor::search::Candidate> best_;  // the current position of the climber
 };
 

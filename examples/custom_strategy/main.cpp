@@ -58,15 +58,15 @@ int main() {
   options.proxy.iterations = 10;
   options.proxy.train_limit = 256;
   options.proxy.eval_samples = 64;
-  const SearchResult result =
-      run_search(oracle, make_training_evaluator(train, test, options.proxy, options.train), options);
+  const SearchResult result = run_search(
+      oracle, make_training_evaluator(train, test, options.proxy, options.train), options);
   if (!result.best) {
     std::cerr << "no feasible candidate: " << result.message << "\n";
     return 1;
   }
   const Candidate& best = result.candidates[*result.best];
-  std::cout << result.full_report() << "custom strategy '" << result.strategy << "' found " << best.genome.to_string()
-            << " with accuracy " << best.accuracy << " at " << best.verdict.joules << " J (budget "
-            << budget.budget_joules << " J)\n";
+  std::cout << result.full_report() << "custom strategy '" << result.strategy << "' found "
+            << best.genome.to_string() << " with accuracy " << best.accuracy << " at "
+            << best.verdict.joules << " J (budget " << budget.budget_joules << " J)\n";
   return 0;
 }

@@ -1,11 +1,10 @@
 #include "thor/cli.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "thor/error.hpp"
 #include "thor/protocol.hpp"
-
-#include <cstdlib>
 
 namespace thor::cli {
 
@@ -31,7 +30,8 @@ int run(const std::string& program, const std::function<int()>& body) {
 bool parse(int argc, char** argv, const std::string& program, const std::string& usage,
            po::options_description& options, po::variables_map& vm,
            const po::positional_options_description* positional) {
-  options.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
+  options.add_options()("help,h", "print this help and exit")("version",
+                                                              "print the version and exit");
   po::command_line_parser parser(argc, argv);
   parser.options(options);
   if (positional) parser.positional(*positional);

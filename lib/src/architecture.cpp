@@ -14,14 +14,22 @@ namespace thor {
 
 std::string to_string(LayerType type) {
   switch (type) {
-    case LayerType::conv: return "conv";
-    case LayerType::linear: return "linear";
-    case LayerType::batchnorm: return "batchnorm";
-    case LayerType::relu: return "relu";
-    case LayerType::maxpool: return "maxpool";
-    case LayerType::avgpool: return "avgpool";
-    case LayerType::flatten: return "flatten";
-    case LayerType::dropout: return "dropout";
+    case LayerType::conv:
+      return "conv";
+    case LayerType::linear:
+      return "linear";
+    case LayerType::batchnorm:
+      return "batchnorm";
+    case LayerType::relu:
+      return "relu";
+    case LayerType::maxpool:
+      return "maxpool";
+    case LayerType::avgpool:
+      return "avgpool";
+    case LayerType::flatten:
+      return "flatten";
+    case LayerType::dropout:
+      return "dropout";
   }
   return "?";
 }
@@ -92,6 +100,49 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return out + "]";
 }
 
+// conv: shape, parameters and FLOPs (counted as Architecture::infer says).
+void infer_conv(size_t i, const Layer& l, std::vector<int64_t>& shape, LayerInfo& info, double B,
+                bool seen_parametric) {
+  if (shape.size() != 3) layer_error(i, l, "needs a [C, H, W] input, got " + shape_str(shape));
+  if (l.out <= 0)
+    layer_error(i, l, "out must be positive (zero channels), got " + std::to_string(l.out));
+  if (l.kernel <= 0) layer_error(i, l, "kernel must be positive, got " + std::to_string(l.kernel));
+  if (l.padding < 0) layer_error(i, l, "padding must be >= 0");
+  if (l.effective_stride() <= 0) layer_error(i, l, "stride must be positive");
+  const int64_t h = shape[1] + 2 * l.padding, w = shape[2] + 2 * l.padding;
+  if (l.kernel > h || l.kernel > w)
+    layer_error(i, l,
+                "kernel " + std::to_string(l.kernel) + " is larger than its padded input " +
+                    std::to_string(h) + "x" + std::to_string(w));
+  const int64_t s = l.effective_stride();
+  const int64_t oh = (h - l.kernel) / s + 1, ow = (w - l.kernel) / s + 1;
+  shape = {l.out, oh, ow};
+  info.params = l.out * info.in_shape[0] * l.kernel * l.kernel + l.out;
+  const double macs = static_cast<double>(l.out) * oh * ow * info.in_shape[0] * l.kernel * l.kernel;
+  info.forward_flops = B * (2.0 * macs + static_cast<double>(l.out) * oh * ow);
+  info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
+}
+
+// maxpool / avgpool: shape and FLOPs.
+void infer_pool(size_t i, const Layer& l, std::vector<int64_t>& shape, LayerInfo& info, double B,
+                bool seen_parametric, double n_in) {
+  if (shape.size() != 3) layer_error(i, l, "needs a [C, H, W] input, got " + shape_str(shape));
+  if (l.kernel <= 0) layer_error(i, l, "kernel must be positive, got " + std::to_string(l.kernel));
+  if (l.padding < 0 || 2 * l.padding > l.kernel)
+    layer_error(i, l, "padding must be in [0, kernel/2]");
+  const int64_t h = shape[1] + 2 * l.padding, w = shape[2] + 2 * l.padding;
+  if (l.kernel > h || l.kernel > w)
+    layer_error(i, l,
+                "kernel " + std::to_string(l.kernel) + " is larger than its input " +
+                    std::to_string(shape[1]) + "x" + std::to_string(shape[2]));
+  const int64_t s = l.effective_stride();
+  if (s <= 0) layer_error(i, l, "stride must be positive");
+  shape = {shape[0], (h - l.kernel) / s + 1, (w - l.kernel) / s + 1};
+  const double n_out = static_cast<double>(numel(shape));
+  info.forward_flops = B * n_out * l.kernel * l.kernel;
+  info.train_flops = info.forward_flops + (seen_parametric ? B * n_in : 0.0);
+}
+
 }  // namespace
 
 // FLOPs of one training iteration on one batch, counted as follows (a
@@ -110,7 +161,8 @@ std::vector<LayerInfo> Architecture::infer() const {
   if (input.empty() || input.size() == 2 || input.size() > 3)
     throw InputError("input: expected [C, H, W] or [features], got " + shape_str(input));
   for (int64_t d : input)
-    if (d <= 0) throw InputError("input: every dimension must be positive, got " + shape_str(input));
+    if (d <= 0)
+      throw InputError("input: every dimension must be positive, got " + shape_str(input));
   if (batch_size <= 0)
     throw InputError("batch_size: must be positive, got " + std::to_string(batch_size));
   if (layers.empty()) throw InputError("layers: the architecture has no layers");
@@ -125,31 +177,17 @@ std::vector<LayerInfo> Architecture::infer() const {
     info.in_shape = shape;
     const double n_in = static_cast<double>(numel(shape));
     switch (l.type) {
-      case LayerType::conv: {
-        if (shape.size() != 3) layer_error(i, l, "needs a [C, H, W] input, got " + shape_str(shape));
-        if (l.out <= 0) layer_error(i, l, "out must be positive (zero channels), got " + std::to_string(l.out));
-        if (l.kernel <= 0) layer_error(i, l, "kernel must be positive, got " + std::to_string(l.kernel));
-        if (l.padding < 0) layer_error(i, l, "padding must be >= 0");
-        if (l.effective_stride() <= 0) layer_error(i, l, "stride must be positive");
-        const int64_t h = shape[1] + 2 * l.padding, w = shape[2] + 2 * l.padding;
-        if (l.kernel > h || l.kernel > w)
-          layer_error(i, l, "kernel " + std::to_string(l.kernel) + " is larger than its padded input " +
-                                std::to_string(h) + "x" + std::to_string(w));
-        const int64_t s = l.effective_stride();
-        const int64_t oh = (h - l.kernel) / s + 1, ow = (w - l.kernel) / s + 1;
-        shape = {l.out, oh, ow};
-        info.params = l.out * info.in_shape[0] * l.kernel * l.kernel + l.out;
-        const double macs = static_cast<double>(l.out) * oh * ow * info.in_shape[0] * l.kernel * l.kernel;
-        info.forward_flops = B * (2.0 * macs + static_cast<double>(l.out) * oh * ow);
-        info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
+      case LayerType::conv:
+        infer_conv(i, l, shape, info, B, seen_parametric);
         seen_parametric = true;
         break;
-      }
       case LayerType::linear: {
         if (shape.size() != 1)
-          layer_error(i, l, "needs a flat input; add a flatten layer before it (input is " +
-                                shape_str(shape) + ")");
-        if (l.out <= 0) layer_error(i, l, "out must be positive (zero features), got " + std::to_string(l.out));
+          layer_error(i, l,
+                      "needs a flat input; add a flatten layer before it (input is " +
+                          shape_str(shape) + ")");
+        if (l.out <= 0)
+          layer_error(i, l, "out must be positive (zero features), got " + std::to_string(l.out));
         info.params = shape[0] * l.out + l.out;
         info.forward_flops = B * (2.0 * shape[0] * l.out + l.out);
         info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
@@ -162,7 +200,8 @@ std::vector<LayerInfo> Architecture::infer() const {
           layer_error(i, l, "needs a [C, H, W] or flat input");
         info.params = 2 * shape[0];
         info.forward_flops = 4.0 * B * n_in;
-        info.train_flops = seen_parametric ? 12.0 * B * n_in + 2.0 * info.params : info.forward_flops;
+        info.train_flops =
+            seen_parametric ? 12.0 * B * n_in + 2.0 * info.params : info.forward_flops;
         break;
       }
       case LayerType::relu:
@@ -170,27 +209,15 @@ std::vector<LayerInfo> Architecture::infer() const {
         info.train_flops = info.forward_flops * (seen_parametric ? 2.0 : 1.0);
         break;
       case LayerType::dropout:
-        if (!(l.p >= 0.0 && l.p < 1.0)) layer_error(i, l, "p must be in [0, 1), got " + std::to_string(l.p));
+        if (!(l.p >= 0.0 && l.p < 1.0))
+          layer_error(i, l, "p must be in [0, 1), got " + std::to_string(l.p));
         info.forward_flops = 2.0 * B * n_in;
         info.train_flops = info.forward_flops + (seen_parametric ? B * n_in : 0.0);
         break;
       case LayerType::maxpool:
-      case LayerType::avgpool: {
-        if (shape.size() != 3) layer_error(i, l, "needs a [C, H, W] input, got " + shape_str(shape));
-        if (l.kernel <= 0) layer_error(i, l, "kernel must be positive, got " + std::to_string(l.kernel));
-        if (l.padding < 0 || 2 * l.padding > l.kernel) layer_error(i, l, "padding must be in [0, kernel/2]");
-        const int64_t h = shape[1] + 2 * l.padding, w = shape[2] + 2 * l.padding;
-        if (l.kernel > h || l.kernel > w)
-          layer_error(i, l, "kernel " + std::to_string(l.kernel) + " is larger than its input " +
-                                std::to_string(shape[1]) + "x" + std::to_string(shape[2]));
-        const int64_t s = l.effective_stride();
-        if (s <= 0) layer_error(i, l, "stride must be positive");
-        shape = {shape[0], (h - l.kernel) / s + 1, (w - l.kernel) / s + 1};
-        const double n_out = static_cast<double>(numel(shape));
-        info.forward_flops = B * n_out * l.kernel * l.kernel;
-        info.train_flops = info.forward_flops + (seen_parametric ? B * n_in : 0.0);
+      case LayerType::avgpool:
+        infer_pool(i, l, shape, info, B, seen_parametric, n_in);
         break;
-      }
       case LayerType::flatten:
         shape = {numel(shape)};
         break;
@@ -204,15 +231,17 @@ std::vector<LayerInfo> Architecture::infer() const {
 void Architecture::validate() const {
   const auto infos = infer();
   if (infos.back().out_shape.size() != 1)
-    throw InputError("layers: the network must end in a flat output (add flatten and linear), ends in " +
-                     shape_str(infos.back().out_shape));
+    throw InputError(
+        "layers: the network must end in a flat output (add flatten and linear), ends in " +
+        shape_str(infos.back().out_shape));
   bool any = false;
   for (const auto& l : layers) any = any || l.parametric();
   if (!any) throw InputError("layers: the network needs at least one conv or linear layer");
   for (size_t i = layers.size(); i-- > 0;) {
     if (layers[i].parametric()) {
       if (layers[i].type != LayerType::linear)
-        layer_error(i, layers[i], "the last parametric layer must be linear (it produces the class scores)");
+        layer_error(i, layers[i],
+                    "the last parametric layer must be linear (it produces the class scores)");
       break;
     }
   }
@@ -260,8 +289,10 @@ void emit_layer(YAML::Emitter& e, const Layer& l) {
   switch (l.type) {
     case LayerType::conv:
       e << YAML::BeginMap << YAML::Key << "conv" << YAML::Value << YAML::Flow << YAML::BeginMap;
-      e << YAML::Key << "out" << YAML::Value << l.out << YAML::Key << "kernel" << YAML::Value << l.kernel;
-      if (l.effective_stride() != 1) e << YAML::Key << "stride" << YAML::Value << l.effective_stride();
+      e << YAML::Key << "out" << YAML::Value << l.out << YAML::Key << "kernel" << YAML::Value
+        << l.kernel;
+      if (l.effective_stride() != 1)
+        e << YAML::Key << "stride" << YAML::Value << l.effective_stride();
       if (l.padding != 0) e << YAML::Key << "padding" << YAML::Value << l.padding;
       e << YAML::EndMap << YAML::EndMap;
       break;
@@ -309,7 +340,8 @@ std::string Architecture::summary() const {
   for (const auto& l : layers) {
     s << " " << to_string(l.type);
     if (l.type == LayerType::conv)
-      s << "(" << l.out << ",k" << l.kernel << (l.effective_stride() != 1 ? ",s" + std::to_string(l.effective_stride()) : "")
+      s << "(" << l.out << ",k" << l.kernel
+        << (l.effective_stride() != 1 ? ",s" + std::to_string(l.effective_stride()) : "")
         << (l.padding ? ",p" + std::to_string(l.padding) : "") << ")";
     else if (l.type == LayerType::linear)
       s << "(" << l.out << ")";
@@ -330,7 +362,9 @@ Layer parse_layer(const YamlCursor& c) {
     if (name == "dropout") return Layer::dropout(0.5);
     if (name == "conv" || name == "linear" || name == "maxpool" || name == "avgpool")
       c.fail("layer '" + name + "' needs parameters, e.g. '- " + name +
-             (name == "conv" ? ": {out: 6, kernel: 5}'" : name == "linear" ? ": {out: 10}'" : ": 2'"));
+             (name == "conv"     ? ": {out: 6, kernel: 5}'"
+              : name == "linear" ? ": {out: 10}'"
+                                 : ": 2'"));
     c.fail("unknown layer '" + name +
            "'; known: conv, linear, batchnorm, relu, maxpool, avgpool, flatten, dropout");
   }
@@ -347,7 +381,8 @@ Layer parse_layer(const YamlCursor& c) {
                        p.get_int("stride", 1, 1, big), p.get_int("padding", 0, 0, big));
   }
   if (name == "linear") {
-    if (p.is_scalar()) return Layer::linear(p.as_int() > 0 ? p.as_int() : (p.fail("must be positive"), 0));
+    if (p.is_scalar())
+      return Layer::linear(p.as_int() > 0 ? p.as_int() : (p.fail("must be positive"), 0));
     p.allow_only({"out"});
     if (!p.has("out")) p.fail("missing 'out' (output features)");
     return Layer::linear(p.get_int("out", 0, 1, big));
@@ -377,7 +412,7 @@ Layer parse_layer(const YamlCursor& c) {
   if (name == "relu" || name == "flatten" || name == "batchnorm") {
     if (!p.node.IsNull() && !(p.is_map() && p.node.size() == 0))
       p.fail("layer '" + name + "' takes no parameters");
-    return Layer::simple(name == "relu" ? LayerType::relu
+    return Layer::simple(name == "relu"      ? LayerType::relu
                          : name == "flatten" ? LayerType::flatten
                                              : LayerType::batchnorm);
   }

@@ -6,18 +6,24 @@ namespace thor {
 
 std::string to_string(BlockRole role) {
   switch (role) {
-    case BlockRole::input: return "input";
-    case BlockRole::hidden: return "hidden";
-    case BlockRole::output: return "output";
+    case BlockRole::input:
+      return "input";
+    case BlockRole::hidden:
+      return "hidden";
+    case BlockRole::output:
+      return "output";
   }
   return "?";
 }
 
 std::vector<double> block_features(BlockRole role, int64_t c_in, int64_t c_out) {
   switch (role) {
-    case BlockRole::input: return {static_cast<double>(c_out)};
-    case BlockRole::output: return {static_cast<double>(c_in)};
-    case BlockRole::hidden: return {static_cast<double>(c_in), static_cast<double>(c_out)};
+    case BlockRole::input:
+      return {static_cast<double>(c_out)};
+    case BlockRole::output:
+      return {static_cast<double>(c_in)};
+    case BlockRole::hidden:
+      return {static_cast<double>(c_in), static_cast<double>(c_out)};
   }
   return {};
 }
@@ -60,8 +66,8 @@ std::vector<LayerBlock> split_blocks(const Architecture& arch) {
     blk.param = params[b];
     blk.first = b == 0 ? 0 : params[b];
     blk.last = b + 1 < params.size() ? params[b + 1] - 1 : arch.layers.size() - 1;
-    blk.role = params.size() == 1 ? BlockRole::output
-               : b == 0           ? BlockRole::input
+    blk.role = params.size() == 1       ? BlockRole::output
+               : b == 0                 ? BlockRole::input
                : b + 1 == params.size() ? BlockRole::output
                                         : BlockRole::hidden;
     for (size_t i = blk.first; i <= blk.last; ++i) blk.layers.push_back(arch.layers[i]);
@@ -102,7 +108,7 @@ std::vector<LayerBlock> split_blocks(const Architecture& arch) {
     else
       key << "flat";
     if (blk.flattened_input) key << "f";
-    if (blk.role == BlockRole::input) key << ":cin" << blk.c_in;  // data channels are fixed
+    if (blk.role == BlockRole::input) key << ":cin" << blk.c_in;    // data channels are fixed
     if (blk.role == BlockRole::output) key << ":out" << blk.c_out;  // class count is fixed
     key << ":b" << arch.batch_size;
     blk.key = key.str();

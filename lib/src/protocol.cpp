@@ -1,20 +1,19 @@
 #include "thor/protocol.hpp"
 
+#include <malloc.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <mutex>
 #include <numeric>
 #include <random>
 
 #include "thor/parallel.hpp"
 #include "thor/train.hpp"
-
-#include <malloc.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <fstream>
 
 namespace thor {
 
@@ -44,7 +43,9 @@ double machine_busy_seconds() {
   std::ifstream in("/proc/stat");
   std::string cpu;
   double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return -1.0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu")
+    return -1.0;
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return (user + nice + system + irq + softirq + steal) / ticks;
 }
@@ -166,8 +167,10 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
     const double t1 = wall_now();
     const double pace = (t1 - t0) / static_cast<double>(std::max<int64_t>(1, o.warmup - first));
     if (o.warmup - first > 0 && t1 - w0 < o.min_warmup_seconds)
-      session.run(static_cast<int64_t>(std::min(1e6, std::ceil((o.min_warmup_seconds - (t1 - w0)) / pace))));
-    if (iterations == 0) iterations = o.warmup - first > 0 ? window_iterations(o, pace) : o.iterations;
+      session.run(static_cast<int64_t>(
+          std::min(1e6, std::ceil((o.min_warmup_seconds - (t1 - w0)) / pace))));
+    if (iterations == 0)
+      iterations = o.warmup - first > 0 ? window_iterations(o, pace) : o.iterations;
     for (int attempt = 0;; ++attempt) {
       meter.set_workload(Workload{&arch, iterations, &session.stats()});
       const double busy0 = machine_busy_seconds(), own0 = process_cpu_seconds();
@@ -199,8 +202,9 @@ Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const
   return m;
 }
 
-std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
-                                             const MeasureOptions& options, const TrainFeed& feed) {
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs,
+                                             EnergyMeter& meter, const MeasureOptions& options,
+                                             const TrainFeed& feed) {
   MeasureOptions one = options;
   one.repeats = 1;
   std::vector<Measurement> out(archs.size());
@@ -223,8 +227,9 @@ std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& ar
   return out;
 }
 
-RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, const TrainOptions& train,
-                                EnergyMeter& meter, const RunOptions& run, const Dataset* eval) {
+RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data,
+                                const TrainOptions& train, EnergyMeter& meter,
+                                const RunOptions& run, const Dataset* eval) {
   run.validate();
   train.validate();
   pin_allocator();
@@ -243,7 +248,8 @@ RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, c
   r.iterations = run.iterations;
   int64_t last = 0;
   auto open = [&] {
-    meter.set_workload(Workload{&arch, std::min(t.record_every, run.iterations - last), &model.feed_stats()});
+    meter.set_workload(
+        Workload{&arch, std::min(t.record_every, run.iterations - last), &model.feed_stats()});
     meter.start();
   };
   open();
@@ -308,7 +314,8 @@ namespace {
 
 class SimMeter final : public EnergyMeter {
  public:
-  explicit SimMeter(const MeterOptions& o) : noise_(o.sim_noise), data_weight_(o.sim_data_weight), rng_(o.sim_seed) {}
+  explicit SimMeter(const MeterOptions& o)
+      : noise_(o.sim_noise), data_weight_(o.sim_data_weight), rng_(o.sim_seed) {}
   std::string name() const override { return "sim"; }
   EnergyKind kind() const override { return EnergyKind::simulated; }
   std::string describe() const override { return "sim (synthetic device for algorithm tests)"; }
@@ -328,7 +335,9 @@ class SimMeter final : public EnergyMeter {
       // The data fed in this window: what a data-dependent device would see.
       const double batches = static_cast<double>(workload_.feed->batches - feed0_.batches);
       if (batches > 0)
-        factor *= 1.0 + data_weight_ * ((workload_.feed->input_mean_sum - feed0_.input_mean_sum) / batches - 0.5);
+        factor *=
+            1.0 + data_weight_ *
+                      ((workload_.feed->input_mean_sum - feed0_.input_mean_sum) / batches - 0.5);
     }
     r.joules = sim_joules_per_iteration(*workload_.architecture) * workload_.iterations * factor;
     return r;
@@ -348,7 +357,8 @@ class SimMeter final : public EnergyMeter {
 void register_sim_meter() {
   static std::once_flag once;  // opt-in (tests only), so not a built-in; idempotent
   std::call_once(once, [] {
-    meter_registry().add("sim", [](const MeterOptions& o) { return std::make_unique<SimMeter>(o); });
+    meter_registry().add("sim",
+                         [](const MeterOptions& o) { return std::make_unique<SimMeter>(o); });
   });
 }
 

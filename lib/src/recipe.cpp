@@ -19,7 +19,8 @@ std::string Recipe::profile_path() const {
 
 void DataSpec::validate() const {
   const FieldRules f("data");
-  f.require(dataset == "fashion-mnist" || dataset == "mnist" || dataset == "celeba" || dataset == "random",
+  f.require(dataset == "fashion-mnist" || dataset == "mnist" || dataset == "celeba" ||
+                dataset == "random",
             "dataset", "'" + dataset + "'", "expected fashion-mnist, mnist, celeba or random");
   f.count("train_limit", train_limit, -1);
   f.count("test_limit", test_limit, -1);
@@ -39,7 +40,8 @@ void ProfileSpec::validate() const {
 
 void Recipe::validate() const {
   const FieldRules f("recipe");
-  f.require(device == "cpu" || device == "cuda", "device", "'" + device + "'", "expected cpu or cuda");
+  f.require(device == "cpu" || device == "cuda", "device", "'" + device + "'",
+            "expected cpu or cuda");
   f.nested("meter_options", [&] { meter_options.validate(); });
   f.nested("data", [&] { data.validate(); });
   f.nested("train", [&] { train.validate(); });
@@ -52,8 +54,8 @@ void Recipe::validate() const {
 namespace {
 
 void parse_measure(const YamlCursor& c, MeasureOptions& m) {
-  c.allow_only({"iterations", "min_window", "min_warmup", "repeats", "warmup", "threads", "flush_denormal", "outlier_k",
-                "busy_cores", "busy_retries", "pin_allocator"});
+  c.allow_only({"iterations", "min_window", "min_warmup", "repeats", "warmup", "threads",
+                "flush_denormal", "outlier_k", "busy_cores", "busy_retries", "pin_allocator"});
   m.iterations = c.get_int("iterations", m.iterations);
   m.min_window_seconds = c.get_double("min_window", m.min_window_seconds);
   m.min_warmup_seconds = c.get_double("min_warmup", m.min_warmup_seconds);
@@ -71,8 +73,8 @@ void parse_measure(const YamlCursor& c, MeasureOptions& m) {
 
 Recipe load_recipe(const std::string& path) {
   const YamlCursor root = load_yaml_file(path);
-  root.allow_only({"name", "device", "meter", "data", "model", "train", "profile", "measure", "prune", "search",
-                   "output"});
+  root.allow_only({"name", "device", "meter", "data", "model", "train", "profile", "measure",
+                   "prune", "search", "output"});
   Recipe r;
   r.path = path;
   r.name = root.get_string("name", std::filesystem::path(path).stem().string());
@@ -83,20 +85,23 @@ Recipe load_recipe(const std::string& path) {
     if (m.is_scalar()) {
       r.meter = m.as_string();
     } else {
-      m.allow_only({"name", "static_watts", "core_watts", "rail", "battery", "sample_period_s", "gpu_index"});
+      m.allow_only({"name", "static_watts", "core_watts", "rail", "battery", "sample_period_s",
+                    "gpu_index"});
       r.meter = m.get_string("name", "auto");
       r.meter_options.static_watts = m.get_double("static_watts", r.meter_options.static_watts);
       r.meter_options.core_watts = m.get_double("core_watts", r.meter_options.core_watts);
       r.meter_options.jetson_rail = m.get_string("rail", "");
       r.meter_options.battery_name = m.get_string("battery", "");
-      r.meter_options.sample_period_s = m.get_double("sample_period_s", r.meter_options.sample_period_s);
+      r.meter_options.sample_period_s =
+          m.get_double("sample_period_s", r.meter_options.sample_period_s);
       r.meter_options.gpu_index = m.get_int32("gpu_index", r.meter_options.gpu_index);
     }
   }
 
   if (root.has("data")) {
     const YamlCursor d = root.child("data");
-    d.allow_only({"dataset", "root", "train_limit", "test_limit", "image_size", "attribute", "grayscale"});
+    d.allow_only(
+        {"dataset", "root", "train_limit", "test_limit", "image_size", "attribute", "grayscale"});
     r.data.dataset = d.get_string("dataset", r.data.dataset);
     r.data.root = d.get_string("root", r.data.root);
     r.data.train_limit = d.get_int("train_limit", r.data.train_limit);
@@ -111,7 +116,8 @@ Recipe load_recipe(const std::string& path) {
 
   if (root.has("train")) {
     const YamlCursor t = root.child("train");
-    t.allow_only({"optimizer", "lr", "momentum", "weight_decay", "iterations", "seed", "record_every"});
+    t.allow_only(
+        {"optimizer", "lr", "momentum", "weight_decay", "iterations", "seed", "record_every"});
     r.train.optimizer = t.get_string("optimizer", r.train.optimizer);
     r.train.lr = t.get_double("lr", r.train.lr);
     r.train.momentum = t.get_double("momentum", r.train.momentum);
@@ -124,16 +130,19 @@ Recipe load_recipe(const std::string& path) {
   // Profiling uses the protocol's defaults, as measuring does (comparable figures).
   if (root.has("profile")) {
     const YamlCursor p = root.child("profile");
-    p.allow_only({"max_points", "min_points", "std_fraction", "loo_fraction", "anchors", "time_budget", "iterations",
-                  "min_window", "min_warmup", "repeats", "warmup", "threads", "cache"});
+    p.allow_only({"max_points", "min_points", "std_fraction", "loo_fraction", "anchors",
+                  "time_budget", "iterations", "min_window", "min_warmup", "repeats", "warmup",
+                  "threads", "cache"});
     r.profile.max_points = p.get_int32("max_points", r.profile.max_points);
     r.profile.min_points = p.get_int32("min_points", r.profile.min_points);
     r.profile.std_fraction = p.get_double("std_fraction", r.profile.std_fraction);
     r.profile.loo_fraction = p.get_double("loo_fraction", r.profile.loo_fraction);
     r.profile.anchors = p.get_int32("anchors", r.profile.anchors);
     r.profile.time_budget_s = p.get_double("time_budget", r.profile.time_budget_s);
-    r.profile.measure.min_window_seconds = p.get_double("min_window", r.profile.measure.min_window_seconds);
-    r.profile.measure.min_warmup_seconds = p.get_double("min_warmup", r.profile.measure.min_warmup_seconds);
+    r.profile.measure.min_window_seconds =
+        p.get_double("min_window", r.profile.measure.min_window_seconds);
+    r.profile.measure.min_warmup_seconds =
+        p.get_double("min_warmup", r.profile.measure.min_warmup_seconds);
     r.profile.measure.iterations = p.get_int("iterations", r.profile.measure.iterations);
     r.profile.measure.repeats = p.get_int32("repeats", r.profile.measure.repeats);
     r.profile.measure.warmup = p.get_int("warmup", r.profile.measure.warmup);
@@ -149,21 +158,23 @@ Recipe load_recipe(const std::string& path) {
   if (root.has("prune")) r.prune = root.child("prune");
   if (root.has("search")) r.search = root.child("search");
   // Recipe keys of the Recipe fields spelt otherwise.
-  root.validate_with([&] { r.validate(); }, {{"meter_options.jetson_rail", "meter.rail"},
-                                             {"meter_options.battery_name", "meter.battery"},
-                                             {"meter_options", "meter"},
-                                             {"profile.time_budget_s", "profile.time_budget"},
-                                             {"profile.measure.min_window_seconds", "profile.min_window"},
-                                             {"profile.measure.min_warmup_seconds", "profile.min_warmup"},
-                                             {"profile.measure", "profile"},
-                                             {"measure.min_window_seconds", "measure.min_window"},
-                                             {"measure.min_warmup_seconds", "measure.min_warmup"}});
+  root.validate_with([&] { r.validate(); },
+                     {{"meter_options.jetson_rail", "meter.rail"},
+                      {"meter_options.battery_name", "meter.battery"},
+                      {"meter_options", "meter"},
+                      {"profile.time_budget_s", "profile.time_budget"},
+                      {"profile.measure.min_window_seconds", "profile.min_window"},
+                      {"profile.measure.min_warmup_seconds", "profile.min_warmup"},
+                      {"profile.measure", "profile"},
+                      {"measure.min_window_seconds", "measure.min_window"},
+                      {"measure.min_warmup_seconds", "measure.min_warmup"}});
   return r;
 }
 
 Dataset load_training_data(const std::string& name) {
   if (name != "fashion-mnist" && name != "mnist")
-    throw InputError("--data '" + name + "': expected fashion-mnist or mnist (other data sets through a recipe)");
+    throw InputError("--data '" + name +
+                     "': expected fashion-mnist or mnist (other data sets through a recipe)");
   return load_mnist_folder(DataSpec{name}.resolved_root(), Split::train);
 }
 

@@ -9,9 +9,9 @@
 #endif
 
 #include <algorithm>
-#include <functional>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -23,7 +23,8 @@ namespace thor {
 
 void TrainOptions::validate() const {
   const FieldRules f("train");
-  f.require(optimizer == "sgd" || optimizer == "adam", "optimizer", "'" + optimizer + "'", "expected sgd or adam");
+  f.require(optimizer == "sgd" || optimizer == "adam", "optimizer", "'" + optimizer + "'",
+            "expected sgd or adam");
   f.number("lr", lr, 1e-8, 10.0);
   f.number("momentum", momentum, 0.0, 0.999);
   f.number("weight_decay", weight_decay, 0.0, 1.0);
@@ -36,7 +37,8 @@ void check_device(const std::string& device) {
   if (device == "cpu") return;
   if (device == "cuda") {
     if (!torch::cuda::is_available())
-      throw InputError("device 'cuda': LibTorch here has no CUDA support or no GPU is visible; use 'cpu'");
+      throw InputError(
+          "device 'cuda': LibTorch here has no CUDA support or no GPU is visible; use 'cpu'");
     return;
   }
   throw InputError("device '" + device + "': expected cpu or cuda");
@@ -124,7 +126,8 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
         break;
       }
       case LayerType::batchnorm:
-        m = in.size() == 3 ? add(torch::nn::BatchNorm2d(in[0])) : add(torch::nn::BatchNorm1d(in[0]));
+        m = in.size() == 3 ? add(torch::nn::BatchNorm2d(in[0]))
+                           : add(torch::nn::BatchNorm1d(in[0]));
         break;
       case LayerType::relu:
         m = add(torch::nn::ReLU());
@@ -152,15 +155,16 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
 
 Model make_model(std::unique_ptr<Model::Impl> impl) { return Model(std::move(impl)); }
 
-std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin, int64_t n,
-                                                        const torch::Device& device) {
+std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin,
+                                                        int64_t n, const torch::Device& device) {
   n = std::max<int64_t>(0, std::min(n, data.size() - begin));
   std::vector<int64_t> shape{n};
   shape.insert(shape.end(), data.sample_shape.begin(), data.sample_shape.end());
-  auto x = torch::from_blob(const_cast<float*>(data.data.data()) + begin * data.sample_numel(), shape,
-                            torch::kFloat32)
+  auto x = torch::from_blob(const_cast<float*>(data.data.data()) + begin * data.sample_numel(),
+                            shape, torch::kFloat32)
                .clone();
-  auto y = torch::from_blob(const_cast<int64_t*>(data.labels.data()) + begin, {n}, torch::kInt64).clone();
+  auto y = torch::from_blob(const_cast<int64_t*>(data.labels.data()) + begin, {n}, torch::kInt64)
+               .clone();
   return {x.to(device), y.to(device)};
 }
 
@@ -208,7 +212,8 @@ std::pair<double, double> evaluate(Model::Impl& impl, const Dataset& data, int64
     correct += out.argmax(1).eq(y).sum().item<int64_t>();
   }
   if (was_training) impl.net->train();
-  return {loss_sum / std::max<int64_t>(1, n), static_cast<double>(correct) / std::max<int64_t>(1, n)};
+  return {loss_sum / std::max<int64_t>(1, n),
+          static_cast<double>(correct) / std::max<int64_t>(1, n)};
 }
 
 }  // namespace
@@ -216,18 +221,21 @@ std::pair<double, double> evaluate(Model::Impl& impl, const Dataset& data, int64
 // ------------------------------------------------------- the training step
 
 std::string feed_name(const TrainFeed& feed, const std::vector<int64_t>& input) {
-  if (feed.data && feed.data->sample_shape == input && feed.data->size() > 0) return feed.data->name;
+  if (feed.data && feed.data->sample_shape == input && feed.data->size() > 0)
+    return feed.data->name;
   return kStandIn;
 }
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Sequential& net, const TrainOptions& o) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Sequential& net,
+                                                        const TrainOptions& o) {
   if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(net->parameters(),
-                                                torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    return std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
   return std::make_unique<torch::optim::SGD>(
-      net->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+      net->parameters(),
+      torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
 }
 
 // The one training step of thor: the real run (Model::train), the protocol
@@ -251,10 +259,12 @@ class StepLoop {
     } else {
       // A pool of batches, made before any window opens, so that the step
       // costs no random-number generation.
-      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(feed.train.seed ^ 0x9e3779b97f4a7c15ULL);
+      at::Generator gen =
+          at::make_generator<at::CPUGeneratorImpl>(feed.train.seed ^ 0x9e3779b97f4a7c15ULL);
       for (int i = 0; i < 8; ++i) {
         pool_x_.push_back(torch::rand(shape, gen).to(model.device));
-        pool_y_.push_back(torch::randint(arch.num_outputs(), {B}, gen, torch::kInt64).to(model.device));
+        pool_y_.push_back(
+            torch::randint(arch.num_outputs(), {B}, gen, torch::kInt64).to(model.device));
       }
     }
     model.net->train();
@@ -339,7 +349,8 @@ TrainResult Model::train(const Dataset& data, const TrainOptions& options, const
       tail_loss += l;
       ++tail_n;
     }
-    if (options.record_every > 0 && ((it + 1) % options.record_every == 0 || it + 1 == options.iterations)) {
+    if (options.record_every > 0 &&
+        ((it + 1) % options.record_every == 0 || it + 1 == options.iterations)) {
       CurvePoint p;
       p.iteration = it + 1;
       p.loss = window_loss / window_n;
@@ -378,7 +389,8 @@ Model Model::load(const std::string& path, const Architecture& arch, const std::
   const std::string bytes = read_file(path);
   // Module::load replaces tensors without checking shapes: check them here.
   std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
-  for (const auto& p : impl->net->named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& p : impl->net->named_parameters())
+    expected.emplace_back(p.key(), p.value().sizes().vec());
   try {
     std::istringstream in(bytes);
     torch::serialize::InputArchive archive;
@@ -388,7 +400,8 @@ Model Model::load(const std::string& path, const Architecture& arch, const std::
     for (const auto& [name, sizes] : expected) {
       if (loaded[name].sizes().vec() != sizes)
         throw InputError(path + ": parameter '" + name + "' has shape " +
-                         c10::str(loaded[name].sizes()) + " but the architecture needs " + c10::str(sizes));
+                         c10::str(loaded[name].sizes()) + " but the architecture needs " +
+                         c10::str(sizes));
     }
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();

@@ -12,6 +12,61 @@
 
 namespace thor {
 
+namespace {
+
+// The torch.nn class a layer mirrors, so that the structure reads back.
+std::string module_class(const Architecture& arch, size_t i) {
+  const Layer& l = arch.layers[i];
+  switch (l.type) {
+    case LayerType::conv:
+      return "Conv2d";
+    case LayerType::linear:
+      return "Linear";
+    case LayerType::batchnorm:
+      return arch.infer()[i].in_shape.size() == 3 ? "BatchNorm2d" : "BatchNorm1d";
+    case LayerType::relu:
+      return "ReLU";
+    case LayerType::maxpool:
+      return "MaxPool2d";
+    case LayerType::avgpool:
+      return "AvgPool2d";
+    case LayerType::flatten:
+      return "Flatten";
+    case LayerType::dropout:
+      return "Dropout";
+  }
+  return "Identity";
+}
+
+void register_param(torch::jit::Module& c, const char* name, const torch::Tensor& t) {
+  c.register_parameter(name, t.detach().cpu().clone(), false);
+}
+
+// A BatchNorm1d/2d's parameters and running statistics; returns its forward.
+std::string batchnorm_module(torch::jit::Module& c, const torch::nn::Module& mod) {
+  torch::Tensor w, b, rm, rv;
+  if (auto* bn = dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&mod)) {
+    w = bn->weight;
+    b = bn->bias;
+    rm = bn->running_mean;
+    rv = bn->running_var;
+  } else {
+    auto* bn1 = dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&mod);
+    w = bn1->weight;
+    b = bn1->bias;
+    rm = bn1->running_mean;
+    rv = bn1->running_var;
+  }
+  register_param(c, "weight", w);
+  register_param(c, "bias", b);
+  c.register_buffer("running_mean", rm.detach().cpu().clone());
+  c.register_buffer("running_var", rv.detach().cpu().clone());
+  return "return torch.batch_norm(x, self.weight, self.bias, self.running_mean, "
+         "self.running_var, False, 0.1, 1e-05, False)";
+}
+
+}  // namespace
+
 void Model::export_torchscript(const std::string& path) const {
   // One submodule per layer, named layer<i> and of a class named like the
   // torch.nn module it mirrors, so that architecture_from_torchscript (and a
@@ -26,26 +81,13 @@ void Model::export_torchscript(const std::string& path) const {
   for (size_t i = 0; i < arch.layers.size(); ++i) {
     const Layer& l = arch.layers[i];
     const auto& mod = impl_->modules[i];
-    auto param = [](torch::jit::Module& c, const char* name, const torch::Tensor& t) {
-      c.register_parameter(name, t.detach().cpu().clone(), false);
-    };
-    std::string cls, body;
-    switch (l.type) {
-      case LayerType::conv: cls = "Conv2d"; break;
-      case LayerType::linear: cls = "Linear"; break;
-      case LayerType::batchnorm: cls = arch.infer()[i].in_shape.size() == 3 ? "BatchNorm2d" : "BatchNorm1d"; break;
-      case LayerType::relu: cls = "ReLU"; break;
-      case LayerType::maxpool: cls = "MaxPool2d"; break;
-      case LayerType::avgpool: cls = "AvgPool2d"; break;
-      case LayerType::flatten: cls = "Flatten"; break;
-      case LayerType::dropout: cls = "Dropout"; break;
-    }
-    torch::jit::Module c(cls);
+    std::string body;
+    torch::jit::Module c(module_class(arch, i));
     switch (l.type) {
       case LayerType::conv: {
         auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(mod.get());
-        param(c, "weight", conv->weight);
-        param(c, "bias", conv->bias);
+        register_param(c, "weight", conv->weight);
+        register_param(c, "bias", conv->bias);
         c.register_attribute("stride", int_list, ints(l.effective_stride()));
         c.register_attribute("padding", int_list, ints(l.padding));
         body = "return torch.conv2d(x, self.weight, self.bias, self.stride, self.padding)";
@@ -53,27 +95,17 @@ void Model::export_torchscript(const std::string& path) const {
       }
       case LayerType::linear: {
         auto* lin = dynamic_cast<torch::nn::LinearImpl*>(mod.get());
-        param(c, "weight", lin->weight);
-        param(c, "bias", lin->bias);
+        register_param(c, "weight", lin->weight);
+        register_param(c, "bias", lin->bias);
         body = "return torch.linear(x, self.weight, self.bias)";
         break;
       }
-      case LayerType::batchnorm: {
-        torch::Tensor w, b, rm, rv;
-        if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(mod.get())) {
-          w = bn->weight; b = bn->bias; rm = bn->running_mean; rv = bn->running_var;
-        } else {
-          auto* bn1 = dynamic_cast<torch::nn::BatchNorm1dImpl*>(mod.get());
-          w = bn1->weight; b = bn1->bias; rm = bn1->running_mean; rv = bn1->running_var;
-        }
-        param(c, "weight", w);
-        param(c, "bias", b);
-        c.register_buffer("running_mean", rm.detach().cpu().clone());
-        c.register_buffer("running_var", rv.detach().cpu().clone());
-        body = "return torch.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var, False, 0.1, 1e-05, False)";
+      case LayerType::batchnorm:
+        body = batchnorm_module(c, *mod);
         break;
-      }
-      case LayerType::relu: body = "return torch.relu(x)"; break;
+      case LayerType::relu:
+        body = "return torch.relu(x)";
+        break;
       case LayerType::maxpool:
       case LayerType::avgpool:
         c.register_attribute("kernel_size", int_list, ints(l.kernel));
@@ -83,7 +115,9 @@ void Model::export_torchscript(const std::string& path) const {
                    ? "return torch.max_pool2d(x, self.kernel_size, self.stride, self.padding)"
                    : "return torch.avg_pool2d(x, self.kernel_size, self.stride, self.padding)";
         break;
-      case LayerType::flatten: body = "return torch.flatten(x, 1)"; break;
+      case LayerType::flatten:
+        body = "return torch.flatten(x, 1)";
+        break;
       case LayerType::dropout:
         c.register_attribute("p", c10::FloatType::get(), c10::IValue(l.p));
         body = "return x";  // identity at inference
@@ -101,8 +135,9 @@ void Model::export_torchscript(const std::string& path) const {
   write_file_atomic(path, out.str());
 }
 
-Architecture architecture_from_torchscript(const std::string& path, const std::vector<int64_t>& input_shape,
-                                          int64_t batch_size) {
+Architecture architecture_from_torchscript(const std::string& path,
+                                           const std::vector<int64_t>& input_shape,
+                                           int64_t batch_size) {
   torch::jit::Module m;
   try {
     m = torch::jit::load(path);
@@ -128,44 +163,48 @@ Architecture architecture_from_torchscript(const std::string& path, const std::v
     if (v.isTuple()) return v.toTuple()->elements().at(0).toInt();
     return fallback;
   };
-  std::function<void(const torch::jit::Module&, const std::string&)> walk = [&](const torch::jit::Module& mod,
-                                                                            const std::string& prefix) {
-    for (const auto& child : mod.named_children()) {
-      const std::string name = prefix.empty() ? child.name : prefix + "." + child.name;
-      const std::string cls = child.value.type()->name() ? child.value.type()->name()->name() : "";
-      const auto& c = child.value;
-      if (cls == "Conv2d") {
-        const auto w = c.attr("weight").toTensor();
-        Layer l = Layer::conv(w.size(0), w.size(2), get_int(c, "stride", 1), get_int(c, "padding", 0));
-        if (w.size(2) != w.size(3))
-          throw InputError(path + ": module '" + name + "' (Conv2d) has a non-square kernel");
-        a.layers.push_back(l);
-      } else if (cls == "Linear") {
-        a.layers.push_back(Layer::linear(c.attr("weight").toTensor().size(0)));
-      } else if (cls == "BatchNorm2d" || cls == "BatchNorm1d") {
-        a.layers.push_back(Layer::simple(LayerType::batchnorm));
-      } else if (cls == "ReLU") {
-        a.layers.push_back(Layer::simple(LayerType::relu));
-      } else if (cls == "MaxPool2d" || cls == "AvgPool2d") {
-        const int64_t k = get_int(c, "kernel_size", 0);
-        Layer l = Layer::pool(cls == "MaxPool2d" ? LayerType::maxpool : LayerType::avgpool, k, get_int(c, "stride", k));
-        l.padding = get_int(c, "padding", 0);
-        a.layers.push_back(l);
-      } else if (cls == "Flatten") {
-        a.layers.push_back(Layer::simple(LayerType::flatten));
-      } else if (cls == "Dropout") {
-        double p = 0.5;
-        if (c.hasattr("p") && c.attr("p").isDouble()) p = c.attr("p").toDouble();
-        a.layers.push_back(Layer::dropout(p));
-      } else if (cls == "Sequential" || c.named_children().size() > 0) {
-        walk(c, name);
-      } else {
-        throw InputError(path + ": module '" + name + "' of type '" + cls +
-                         "' cannot be mapped to a thor layer (known: Conv2d, Linear, BatchNorm1d/2d, ReLU, "
-                         "MaxPool2d, AvgPool2d, Flatten, Dropout)");
-      }
-    }
-  };
+  std::function<void(const torch::jit::Module&, const std::string&)> walk =
+      [&](const torch::jit::Module& mod, const std::string& prefix) {
+        for (const auto& child : mod.named_children()) {
+          const std::string name = prefix.empty() ? child.name : prefix + "." + child.name;
+          const std::string cls =
+              child.value.type()->name() ? child.value.type()->name()->name() : "";
+          const auto& c = child.value;
+          if (cls == "Conv2d") {
+            const auto w = c.attr("weight").toTensor();
+            Layer l = Layer::conv(w.size(0), w.size(2), get_int(c, "stride", 1),
+                                  get_int(c, "padding", 0));
+            if (w.size(2) != w.size(3))
+              throw InputError(path + ": module '" + name + "' (Conv2d) has a non-square kernel");
+            a.layers.push_back(l);
+          } else if (cls == "Linear") {
+            a.layers.push_back(Layer::linear(c.attr("weight").toTensor().size(0)));
+          } else if (cls == "BatchNorm2d" || cls == "BatchNorm1d") {
+            a.layers.push_back(Layer::simple(LayerType::batchnorm));
+          } else if (cls == "ReLU") {
+            a.layers.push_back(Layer::simple(LayerType::relu));
+          } else if (cls == "MaxPool2d" || cls == "AvgPool2d") {
+            const int64_t k = get_int(c, "kernel_size", 0);
+            Layer l = Layer::pool(cls == "MaxPool2d" ? LayerType::maxpool : LayerType::avgpool, k,
+                                  get_int(c, "stride", k));
+            l.padding = get_int(c, "padding", 0);
+            a.layers.push_back(l);
+          } else if (cls == "Flatten") {
+            a.layers.push_back(Layer::simple(LayerType::flatten));
+          } else if (cls == "Dropout") {
+            double p = 0.5;
+            if (c.hasattr("p") && c.attr("p").isDouble()) p = c.attr("p").toDouble();
+            a.layers.push_back(Layer::dropout(p));
+          } else if (cls == "Sequential" || c.named_children().size() > 0) {
+            walk(c, name);
+          } else {
+            throw InputError(
+                path + ": module '" + name + "' of type '" + cls +
+                "' cannot be mapped to a thor layer (known: Conv2d, Linear, BatchNorm1d/2d, ReLU, "
+                "MaxPool2d, AvgPool2d, Flatten, Dropout)");
+          }
+        }
+      };
   walk(m, "");
   try {
     a.validate();
@@ -188,7 +227,8 @@ double torchscript_accuracy(const std::string& path, const Dataset& data, int64_
   const int64_t n = max_samples < 0 ? data.size() : std::min(max_samples, data.size());
   int64_t correct = 0;
   for (int64_t b = 0; b < n; b += 500) {
-    auto [x, y] = dataset_tensors(data, b, std::min<int64_t>(500, n - b), torch::Device(torch::kCPU));
+    auto [x, y] =
+        dataset_tensors(data, b, std::min<int64_t>(500, n - b), torch::Device(torch::kCPU));
     auto out = m.forward({x}).toTensor();
     correct += out.argmax(1).eq(y).sum().item<int64_t>();
   }

@@ -82,26 +82,27 @@ nlohmann::json PruneResult::to_json() const {
   j["train_iterations"] = train_iterations;
   j["measured_energy_ratio"] = pruned.measured_energy_ratio;
   j["estimated_energy_ratio"] = pruned.estimated_energy_ratio;
-  j["baseline"] = {{"architecture", baseline.architecture},
-                   {"from_checkpoint", baseline.from_checkpoint},
-                   {"accuracy", baseline.accuracy},
-                   {"estimated_joules_per_iteration", baseline.estimated_joules_per_iteration},
-                   {"estimated_std", baseline.estimated_std},
-                   {"flops_joules_per_iteration", baseline.flops_joules_per_iteration},
-                   {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
-                   {"measured_cv", baseline.measured_cv},
-                   {"measured_rounds", baseline.measured_rounds},
-                   {"real_run_joules",
-                    baseline.real_run_joules > 0 ? nlohmann::json(baseline.real_run_joules) : nlohmann::json()},
-                   {"real_run_evaluation_joules", baseline.real_run_evaluation_joules},
-                   {"real_run_joules_per_iteration",
-                    baseline.real_run_joules_per_iteration > 0 ? nlohmann::json(baseline.real_run_joules_per_iteration)
-                                                               : nlohmann::json()},
-                   {"channels", baseline.channels},
-                   {"train_flops", baseline.train_flops},
-                   {"params", baseline.params},
-                   {"train_seconds", baseline.train_seconds},
-                   {"curve", curve_json(baseline.curve)}};
+  j["baseline"] = {
+      {"architecture", baseline.architecture},
+      {"from_checkpoint", baseline.from_checkpoint},
+      {"accuracy", baseline.accuracy},
+      {"estimated_joules_per_iteration", baseline.estimated_joules_per_iteration},
+      {"estimated_std", baseline.estimated_std},
+      {"flops_joules_per_iteration", baseline.flops_joules_per_iteration},
+      {"measured_joules_per_iteration", baseline.measured_joules_per_iteration},
+      {"measured_cv", baseline.measured_cv},
+      {"measured_rounds", baseline.measured_rounds},
+      {"real_run_joules",
+       baseline.real_run_joules > 0 ? nlohmann::json(baseline.real_run_joules) : nlohmann::json()},
+      {"real_run_evaluation_joules", baseline.real_run_evaluation_joules},
+      {"real_run_joules_per_iteration", baseline.real_run_joules_per_iteration > 0
+                                            ? nlohmann::json(baseline.real_run_joules_per_iteration)
+                                            : nlohmann::json()},
+      {"channels", baseline.channels},
+      {"train_flops", baseline.train_flops},
+      {"params", baseline.params},
+      {"train_seconds", baseline.train_seconds},
+      {"curve", curve_json(baseline.curve)}};
   j["pruned"] = pruned.to_json();
   j["compare"] = nlohmann::json::object();
   for (const auto& c : compare) j["compare"][c.oracle] = c.to_json();
@@ -136,11 +137,15 @@ std::string PruneResult::full_report() const {
             baseline.flops_joules_per_iteration, list(baseline.channels).c_str());
   if (baseline.real_run_joules_per_iteration > 0) {
     const double run = baseline.real_run_joules_per_iteration;
-    s += strf("baseline's metered training run: %.5g J (%.5g J of it evaluating the curve points), %.5g J/iter "
-              "training; estimate %.5g (%+.1f%%), protocol %.5g (%+.1f%%)\n",
-              baseline.real_run_joules, baseline.real_run_evaluation_joules, run,
-              baseline.estimated_joules_per_iteration, 100.0 * (baseline.estimated_joules_per_iteration / run - 1.0),
-              baseline.measured_joules_per_iteration, 100.0 * (baseline.measured_joules_per_iteration / run - 1.0));
+    s += strf(
+        "baseline's metered training run: %.5g J (%.5g J of it evaluating the curve points), %.5g "
+        "J/iter "
+        "training; estimate %.5g (%+.1f%%), protocol %.5g (%+.1f%%)\n",
+        baseline.real_run_joules, baseline.real_run_evaluation_joules, run,
+        baseline.estimated_joules_per_iteration,
+        100.0 * (baseline.estimated_joules_per_iteration / run - 1.0),
+        baseline.measured_joules_per_iteration,
+        100.0 * (baseline.measured_joules_per_iteration / run - 1.0));
   }
   auto row = [&](const PrunedModelResult& p) {
     return strf("%-20s %8.2f%% %12.5g %6.1f%% %5.1f%% %12.5g %12.5g  %s %s\n",

@@ -14,16 +14,18 @@ int main(int argc, char** argv) {
   return thor::cli::run("prune", [&]() -> int {
     po::options_description opts("Options");
     std::string recipe_path, output, data_root, meter;
-    opts.add_options()
-      ("recipe", po::value(&recipe_path)->required(), "recipe YAML with model, data, train and prune sections")
-      ("output", po::value(&output), "output folder (default: the recipe's `output`, else out/<name>)")
-      ("data-root", po::value(&data_root), "dataset folder (overrides the recipe's data.root)")
-      ("meter", po::value(&meter), "energy meter: auto, rapl, nvml, jetson, battery, cpu-model (overrides the recipe)")
-      ("no-plots", "do not draw PNG plots")
-      ("quiet", "no progress lines on stderr");
+    opts.add_options()("recipe", po::value(&recipe_path)->required(),
+                       "recipe YAML with model, data, train and prune sections")(
+        "output", po::value(&output),
+        "output folder (default: the recipe's `output`, else out/<name>)")(
+        "data-root", po::value(&data_root), "dataset folder (overrides the recipe's data.root)")(
+        "meter", po::value(&meter),
+        "energy meter: auto, rapl, nvml, jetson, battery, cpu-model (overrides the recipe)")(
+        "no-plots", "do not draw PNG plots")("quiet", "no progress lines on stderr");
     po::variables_map vm;
     if (!thor::cli::parse(argc, argv, "prune",
-                          "prune --recipe R.yaml [--output DIR] [--data-root DIR] [--meter M]", opts, vm))
+                          "prune --recipe R.yaml [--output DIR] [--data-root DIR] [--meter M]",
+                          opts, vm))
       return thor::cli::kExitOk;
     thor::Recipe recipe = thor::load_recipe(recipe_path);
     thor::pruner::PruneOptions options = thor::pruner::parse_prune_options(recipe);

@@ -16,7 +16,8 @@ namespace {
 // Random search: uniform feasible points, none proposed twice while new ones can be found.
 class RandomStrategy final : public Strategy {
  public:
-  explicit RandomStrategy(const StrategyContext& c) : ctx_(c), rng_(c.options.seed ^ 0x52414e44ULL) {}
+  explicit RandomStrategy(const StrategyContext& c)
+      : ctx_(c), rng_(c.options.seed ^ 0x52414e44ULL) {}
   std::string name() const override { return "random"; }
   std::vector<Genome> propose(size_t n) override {
     std::vector<Genome> out;
@@ -52,7 +53,8 @@ bool better(const Candidate& a, const Candidate& b) {
 // Batched: a round of n children is drawn from the same population.
 class RegularizedEvolution final : public Strategy {
  public:
-  explicit RegularizedEvolution(const StrategyContext& c) : ctx_(c), rng_(c.options.seed ^ 0x52454d4fULL) {}
+  explicit RegularizedEvolution(const StrategyContext& c)
+      : ctx_(c), rng_(c.options.seed ^ 0x52454d4fULL) {}
   std::string name() const override { return "regularized-evolution"; }
 
   std::vector<Genome> propose(size_t n) override {
@@ -85,7 +87,8 @@ class RegularizedEvolution final : public Strategy {
     for (const auto& c : results) {
       if (!c.scored()) continue;
       population_.push_back(c);
-      if (population_.size() > static_cast<size_t>(ctx_.options.population)) population_.pop_front();  // aging
+      if (population_.size() > static_cast<size_t>(ctx_.options.population))
+        population_.pop_front();  // aging
     }
   }
 
@@ -158,7 +161,9 @@ class Nsga2 final : public Strategy {
       for (size_t i : front) rank[i] = r;
       // Crowding distance within the front, per objective.
       for (int obj = 0; obj < 2; ++obj) {
-        auto val = [&](size_t i) { return obj == 0 ? population_[i].accuracy : population_[i].verdict.joules; };
+        auto val = [&](size_t i) {
+          return obj == 0 ? population_[i].accuracy : population_[i].verdict.joules;
+        };
         std::sort(front.begin(), front.end(), [&](size_t a, size_t b) {
           return val(a) != val(b) ? val(a) < val(b) : population_[a].id < population_[b].id;
         });

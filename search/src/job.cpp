@@ -100,6 +100,90 @@ std::string SearchJobResult::full_report() const {
   return s.str();
 }
 
+namespace {
+
+// The flags' overrides on the recipe's search settings, checked.
+void apply_overrides(const SearchJobOptions& options, SearchRecipe& sr, const std::string& path) {
+  SearchOptions& so = sr.options;
+  if (options.budget_joules)
+    so.oracle.budget_joules = *options.budget_joules;
+  else if (!sr.budget_set)
+    throw InputError("no budget: give --budget-joules J or search.budget_joules in " + path);
+  if (options.confidence) so.oracle.confidence = *options.confidence;
+  if (!options.strategy.empty()) so.strategy = options.strategy;
+  if (options.candidates) so.candidates = *options.candidates;
+  if (options.threads) so.threads = *options.threads;
+  if (options.seed) so.seed = *options.seed;
+  so.progress = options.progress;
+  so.validate();
+  check_strategy(so.strategy);
+  if (!options.compare.empty()) check_strategy(options.compare);
+}
+
+// A profile that covers every structure of the space at its largest widths,
+// made on the data and optimizer the candidates train with (ensure_profile).
+DeviceProfile job_profile(const Recipe& recipe, const SearchSpace& space, const Dataset& train,
+                          EnergyMeter& meter, bool progress, SearchJobResult& job) {
+  auto say = [&](const std::string& line) {
+    if (progress) std::cerr << "search: " << line << "\n" << std::flush;
+  };
+  ProfileRequest request;
+  request.path = job.profile_path;
+  for (const Genome& g : space.skeletons()) request.architectures.push_back(space.build(g));
+  request.profiler = profiler_options(recipe);
+  request.profiler.feed.data = &train;
+  if (!job.profile_path.empty()) request.profiler.journal_path = job.profile_path + ".journal";
+  request.profiler.progress = progress;
+  request.meter_options = recipe.meter_options;
+  const size_t structures = request.architectures.size();
+  say("profile: " + std::to_string(structures) + " structure" + (structures == 1 ? "" : "s") +
+      " of the space, each at its largest channel counts, with " + job.meter + "; cache " +
+      job.profile_path);
+  ProfileDecision decision = ensure_profile(request, meter);
+  job.profile_reused = decision.reused;
+  job.profile_reason = decision.reason;
+  job.profile_measured = decision.measured;
+  std::string profiled = "profile: " + decision.reason;
+  if (!decision.reused)
+    profiled += "; profiled (" + std::to_string(decision.measured) + " variant networks measured)";
+  say(profiled);
+  return std::move(decision.profile);
+}
+
+// "space: N points in S structures; P% within B J ...".
+std::string scan_summary(const Oracle& oracle, const SearchSpace& space, const Estimator& estimator,
+                         const SpaceScan& scan) {
+  const OracleOptions& o = oracle.options();
+  std::ostringstream scan_text;
+  scan_text << std::fixed << std::setprecision(1) << "space: " << std::setprecision(0)
+            << scan.points << " points in " << space.num_structures() << " structures; "
+            << std::setprecision(1) << 100 * scan.feasible_share() << "% within "
+            << joules_text(o.budget_joules)
+            << (o.confidence > 0 ? " at confidence " + std::to_string(o.confidence) : "")
+            << (scan.exhaustive ? "" : " (of a sample)") << " for " << o.iterations
+            << " iterations; estimates span " << joules_text(scan.cheapest_joules) << " .. "
+            << joules_text(scan.costliest_joules) << " ("
+            << to_string(estimator.profile().settings.kind) << ")";
+  return scan_text.str();
+}
+
+// The error for a budget no point of the space fits, naming the cheapest.
+InputError unreachable(const Oracle& oracle, const SpaceScan& scan) {
+  const OracleOptions& o = oracle.options();
+  const Verdict v = oracle.check(scan.cheapest);
+  return InputError(
+      "budget " + joules_text(o.budget_joules) +
+      " is unreachable: no architecture of the space fits it. The cheapest" +
+      (scan.exhaustive ? "" : " of a sample of the space") + ", " + scan.cheapest.to_string() +
+      ", is estimated at " + joules_text(v.joules) + " ± " + joules_text(v.std) + " for " +
+      std::to_string(o.iterations) + " training iterations" +
+      (o.confidence > 0 ? " (and must fit with probability " + std::to_string(o.confidence) + ")"
+                        : "") +
+      "; raise the budget or shrink the space");
+}
+
+}  // namespace
+
 SearchJobResult run_search_job(const SearchJobOptions& options) {
   options.validate();
   auto say = [&](const std::string& line) {
@@ -110,19 +194,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   const Recipe recipe = options.recipe ? *options.recipe : load_recipe(options.recipe_path);
   SearchRecipe sr = parse_search_recipe(recipe);
   SearchOptions& so = sr.options;
-  if (options.budget_joules)
-    so.oracle.budget_joules = *options.budget_joules;
-  else if (!sr.budget_set)
-    throw InputError("no budget: give --budget-joules J or search.budget_joules in " + recipe.path);
-  if (options.confidence) so.oracle.confidence = *options.confidence;
-  if (!options.strategy.empty()) so.strategy = options.strategy;
-  if (options.candidates) so.candidates = *options.candidates;
-  if (options.threads) so.threads = *options.threads;
-  if (options.seed) so.seed = *options.seed;
-  so.progress = options.progress;
-  so.validate();
-  check_strategy(so.strategy);
-  if (!options.compare.empty()) check_strategy(options.compare);
+  apply_overrides(options, sr, recipe.path);
 
   SearchJobResult job;
   job.recipe = recipe.path;
@@ -142,58 +214,15 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   // 2. A profile that covers every structure of the space at its largest
   // widths, made on the data and optimizer the candidates train with.
   const auto [train, test] = load_recipe_data(recipe.data);
-  ProfileRequest request;
-  request.path = job.profile_path;
-  for (const Genome& g : sr.space.skeletons()) request.architectures.push_back(sr.space.build(g));
-  request.profiler = profiler_options(recipe);
-  request.profiler.feed.data = &train;
-  if (!job.profile_path.empty()) request.profiler.journal_path = job.profile_path + ".journal";
-  request.profiler.progress = options.progress;
-  request.meter_options = recipe.meter_options;
-  const size_t structures = request.architectures.size();
-  say("profile: " + std::to_string(structures) + " structure" + (structures == 1 ? "" : "s") +
-      " of the space, each at its largest channel counts, with " + job.meter + "; cache " +
-      job.profile_path);
-  ProfileDecision decision = ensure_profile(request, *meter);
-  job.profile_reused = decision.reused;
-  job.profile_reason = decision.reason;
-  job.profile_measured = decision.measured;
-  std::string profiled = "profile: " + decision.reason;
-  if (!decision.reused)
-    profiled += "; profiled (" + std::to_string(decision.measured) + " variant networks measured)";
-  say(profiled);
-  const Estimator estimator(std::move(decision.profile));
+  const Estimator estimator(job_profile(recipe, sr.space, train, *meter, options.progress, job));
 
   // 3. The oracle, and what the budget leaves of the space.
   const Oracle oracle(estimator, sr.space, so.oracle);
   job.scan = oracle.scan(sr.scan_points, so.seed, so.threads);
   const SpaceScan& scan = job.scan;
-  std::ostringstream scan_text;
-  scan_text << std::fixed << std::setprecision(1) << "space: " << std::setprecision(0)
-            << scan.points << " points in " << sr.space.num_structures() << " structures; "
-            << std::setprecision(1) << 100 * scan.feasible_share() << "% within "
-            << joules_text(so.oracle.budget_joules)
-            << (so.oracle.confidence > 0 ? " at confidence " + std::to_string(so.oracle.confidence)
-                                         : "")
-            << (scan.exhaustive ? "" : " (of a sample)") << " for " << so.oracle.iterations
-            << " iterations; estimates span " << joules_text(scan.cheapest_joules) << " .. "
-            << joules_text(scan.costliest_joules) << " ("
-            << to_string(estimator.profile().settings.kind) << ")";
-  job.scan_text = scan_text.str();
+  job.scan_text = scan_summary(oracle, sr.space, estimator, job.scan);
   say(job.scan_text);
-  if (scan.feasible == 0) {
-    const Verdict v = oracle.check(scan.cheapest);
-    throw InputError(
-        "budget " + joules_text(so.oracle.budget_joules) +
-        " is unreachable: no architecture of the space fits it. The cheapest" +
-        (scan.exhaustive ? "" : " of a sample of the space") + ", " + scan.cheapest.to_string() +
-        ", is estimated at " + joules_text(v.joules) + " ± " + joules_text(v.std) + " for " +
-        std::to_string(so.oracle.iterations) + " training iterations" +
-        (so.oracle.confidence > 0
-             ? " (and must fit with probability " + std::to_string(so.oracle.confidence) + ")"
-             : "") +
-        "; raise the budget or shrink the space");
-  }
+  if (job.scan.feasible == 0) throw unreachable(oracle, job.scan);
 
   // 4. The search (and the comparison run).
   const Evaluator evaluate = make_training_evaluator(train, test, so.proxy, so.train);

@@ -45,7 +45,8 @@ bool Oracle::feasible(const Genome& g) const {
 
 std::vector<uint8_t> Oracle::feasible_batch(const std::vector<Genome>& genomes, int threads) const {
   std::vector<uint8_t> out(genomes.size());
-  parallel_for_index(threads, genomes.size(), [&](size_t i) { out[i] = feasible(genomes[i]) ? 1 : 0; }, 4096);
+  parallel_for_index(
+      threads, genomes.size(), [&](size_t i) { out[i] = feasible(genomes[i]) ? 1 : 0; }, 4096);
   return out;
 }
 
@@ -79,7 +80,8 @@ SpaceScan Oracle::scan(uint64_t max_points, uint64_t seed, int threads) const {
     for (uint64_t i = 0; i < max_points; ++i) points.push_back(space_.sample(rng));
   }
   std::vector<double> joules(points.size());
-  parallel_for_index(threads, points.size(), [&](size_t i) { joules[i] = this->joules(points[i]); }, 4096);
+  parallel_for_index(
+      threads, points.size(), [&](size_t i) { joules[i] = this->joules(points[i]); }, 4096);
   const auto feas = feasible_batch(points, threads);
   s.examined = points.size();
   size_t lo = 0, hi = 0;
@@ -105,7 +107,8 @@ std::optional<Genome> random_feasible(const Oracle& oracle, Rng& rng, int tries)
   return std::nullopt;
 }
 
-std::optional<Genome> mutate_feasible(const Oracle& oracle, const Genome& parent, Rng& rng, int tries) {
+std::optional<Genome> mutate_feasible(const Oracle& oracle, const Genome& parent, Rng& rng,
+                                      int tries) {
   for (int t = 0; t < tries; ++t) {
     Genome g = oracle.space().mutate(parent, rng);
     if (t % 2 == 1) g = oracle.space().mutate(g, rng);

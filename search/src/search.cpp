@@ -22,8 +22,10 @@ namespace thor::search {
 void ProxyOptions::validate() const {
   const FieldRules f("search.proxy");
   f.count("iterations", iterations, 1, 1'000'000'000);
-  f.require(train_limit != 0, "train_limit", "0", "expected a positive count, or -1 for every sample");
-  f.require(eval_samples != 0, "eval_samples", "0", "expected a positive count, or -1 for every sample");
+  f.require(train_limit != 0, "train_limit", "0",
+            "expected a positive count, or -1 for every sample");
+  f.require(eval_samples != 0, "eval_samples", "0",
+            "expected a positive count, or -1 for every sample");
 }
 
 void SearchOptions::validate() const {
@@ -41,9 +43,12 @@ void SearchOptions::validate() const {
 
 std::string to_string(SearchStatus s) {
   switch (s) {
-    case SearchStatus::ok: return "ok";
-    case SearchStatus::exhausted: return "exhausted";
-    case SearchStatus::no_feasible: return "no_feasible";
+    case SearchStatus::ok:
+      return "ok";
+    case SearchStatus::exhausted:
+      return "exhausted";
+    case SearchStatus::no_feasible:
+      return "no_feasible";
   }
   return "?";
 }
@@ -56,8 +61,8 @@ uint64_t candidate_seed(uint64_t seed, uint64_t id) {
   return (z ^ (z >> 31)) & 0x7fffffffffffffffULL;
 }
 
-Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, const ProxyOptions& proxy,
-                                  const TrainOptions& train_options) {
+Evaluator make_training_evaluator(const Dataset& train, const Dataset& test,
+                                  const ProxyOptions& proxy, const TrainOptions& train_options) {
   proxy.validate();
   // One shared subset, cut once: candidates only read it.
   std::shared_ptr<const Dataset> subset;
@@ -82,14 +87,13 @@ Evaluator make_training_evaluator(const Dataset& train, const Dataset& test, con
   };
 }
 
-
 std::string SearchResult::one_line() const {
   std::ostringstream s;
   s << strategy << ": " << trained << " trained in " << generations << " generations, ";
   if (best) {
     const auto& b = candidates[*best];
-    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at " << joules_digits(b.verdict.joules)
-      << " J estimated (" << b.genome.to_string() << ")";
+    s << "best accuracy " << std::fixed << std::setprecision(4) << b.accuracy << " at "
+      << joules_digits(b.verdict.joules) << " J estimated (" << b.genome.to_string() << ")";
   } else {
     s << "no feasible candidate";
   }
@@ -101,12 +105,14 @@ std::string SearchResult::full_report() const {
   s << one_line() << "\n";
   if (!message.empty()) s << message << "\n";
   s << "Pareto front (accuracy vs estimated energy of the full run):\n";
-  s << std::setw(6) << "id" << std::setw(10) << "accuracy" << std::setw(12) << "joules" << std::setw(10) << "± std"
+  s << std::setw(6) << "id" << std::setw(10) << "accuracy" << std::setw(12) << "joules"
+    << std::setw(10) << "± std"
     << "  architecture\n";
   for (size_t i : front) {
     const auto& c = candidates[i];
-    s << std::setw(6) << c.id << std::setw(10) << std::fixed << std::setprecision(4) << c.accuracy << std::setw(12)
-      << joules_digits(c.verdict.joules) << std::setw(10) << joules_digits(c.verdict.std) << "  " << c.genome.to_string()
+    s << std::setw(6) << c.id << std::setw(10) << std::fixed << std::setprecision(4) << c.accuracy
+      << std::setw(12) << joules_digits(c.verdict.joules) << std::setw(10)
+      << joules_digits(c.verdict.std) << "  " << c.genome.to_string()
       << (best && *best == i ? "  <- best" : "") << "\n";
   }
   return s.str();
@@ -136,7 +142,8 @@ struct Replay {
   double seconds = 0.0;
 };
 
-std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohmann::json& want, bool progress) {
+std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohmann::json& want,
+                                           bool progress) {
   std::map<uint64_t, Replay> out;
   if (path.empty() || !std::filesystem::exists(path)) return out;
   try {
@@ -154,28 +161,35 @@ std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohma
       out[c.at("id").get<uint64_t>()] = r;
     }
   } catch (const std::exception& e) {
-    if (progress) std::cerr << "search: warning: ignoring unreadable checkpoint " << path << ": " << e.what() << "\n";
+    if (progress)
+      std::cerr << "search: warning: ignoring unreadable checkpoint " << path << ": " << e.what()
+                << "\n";
     out.clear();
   }
   return out;
 }
 
-void save_checkpoint(const std::string& path, const nlohmann::json& fp, const std::vector<Candidate>& all) {
+void save_checkpoint(const std::string& path, const nlohmann::json& fp,
+                     const std::vector<Candidate>& all) {
   if (path.empty()) return;
   nlohmann::json j;
   j["version"] = 1;
   j["fingerprint"] = fp;
   j["candidates"] = nlohmann::json::array();
   for (const auto& c : all)
-    if (c.trained) j["candidates"].push_back({{"id", c.id}, {"genome", c.genome.to_json()}, {"accuracy", c.accuracy},
-                                              {"seconds", c.seconds}});
+    if (c.trained)
+      j["candidates"].push_back({{"id", c.id},
+                                 {"genome", c.genome.to_json()},
+                                 {"accuracy", c.accuracy},
+                                 {"seconds", c.seconds}});
   write_file_atomic(path, j.dump(1) + "\n");
 }
 
 std::string clock_text(double s) {
   std::ostringstream o;
   const auto m = static_cast<int64_t>(s / 60);
-  o << m << "m" << std::setw(2) << std::setfill('0') << static_cast<int64_t>(s - 60.0 * static_cast<double>(m)) << "s";
+  o << m << "m" << std::setw(2) << std::setfill('0')
+    << static_cast<int64_t>(s - 60.0 * static_cast<double>(m)) << "s";
   return o.str();
 }
 
@@ -189,11 +203,13 @@ void print_progress(const SearchResult& res, const SearchOptions& options, int64
   double best = -1;
   for (const auto& c : res.candidates)
     if (c.scored()) best = std::max(best, c.accuracy);
-  std::cerr << "search: " << options.strategy << " gen " << res.generations - 1 << " | trained " << res.trained
-            << "/" << options.candidates << " | best accuracy " << std::fixed << std::setprecision(4) << best
-            << " | feasible " << std::setprecision(0) << 100.0 * feasible_proposals / std::max<int64_t>(1, proposals)
-            << "% of " << proposals << " proposed | " << std::setprecision(1)
-            << (el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0) << " cand/min | " << clock_text(el)
+  std::cerr << "search: " << options.strategy << " gen " << res.generations - 1 << " | trained "
+            << res.trained << "/" << options.candidates << " | best accuracy " << std::fixed
+            << std::setprecision(4) << best << " | feasible " << std::setprecision(0)
+            << 100.0 * feasible_proposals / std::max<int64_t>(1, proposals) << "% of " << proposals
+            << " proposed | " << std::setprecision(1)
+            << (el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0) << " cand/min | "
+            << clock_text(el)
             << (res.resumed ? " | " + std::to_string(res.resumed) + " resumed" : "") << std::endl;
 }
 
@@ -208,7 +224,9 @@ std::optional<size_t> most_accurate(const std::vector<Candidate>& candidates) {
       continue;
     }
     const auto& b = candidates[*best];
-    if (c.accuracy > b.accuracy || (c.accuracy == b.accuracy && c.verdict.joules < b.verdict.joules)) best = i;
+    if (c.accuracy > b.accuracy ||
+        (c.accuracy == b.accuracy && c.verdict.joules < b.verdict.joules))
+      best = i;
   }
   return best;
 }
@@ -220,8 +238,9 @@ std::optional<size_t> most_accurate(const std::vector<Candidate>& candidates) {
 void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, size_t offset,
                  std::map<Genome, size_t>& scored, const Oracle& oracle, const Evaluator& evaluate,
                  int threads) {
-  std::stable_sort(to_train.begin(), to_train.end(),
-           [&](size_t a, size_t b) { return round[a].verdict.joules > round[b].verdict.joules; });
+  std::stable_sort(to_train.begin(), to_train.end(), [&](size_t a, size_t b) {
+    return round[a].verdict.joules > round[b].verdict.joules;
+  });
   parallel_queue(threads, to_train.size(), [&](size_t k) {
     Candidate& c = round[to_train[k]];
     const auto start = std::chrono::steady_clock::now();
@@ -236,7 +255,8 @@ void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, s
 
 }  // namespace
 
-SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const SearchOptions& options) {
+SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate,
+                        const SearchOptions& options) {
   options.validate();
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
@@ -256,7 +276,8 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
   int64_t proposals = 0, feasible_proposals = 0, fresh = 0;
   const int64_t max_proposals = options.max_proposals_per_candidate * options.candidates;
   while (res.trained < options.candidates) {
-    const auto want = static_cast<size_t>(std::min(options.batch, options.candidates - res.trained));
+    const auto want =
+        static_cast<size_t>(std::min(options.batch, options.candidates - res.trained));
     std::vector<Genome> genomes = strategy->propose(want);
     if (genomes.size() > want) genomes.resize(want);  // the contract says at most n
     if (genomes.empty()) {
@@ -268,8 +289,8 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
     std::vector<size_t> to_train;
     for (const Genome& g : genomes) {
       if (!oracle.space().contains(g))
-        throw std::logic_error("strategy '" + options.strategy + "' proposed a point outside the space: " +
-                               g.to_string());
+        throw std::logic_error("strategy '" + options.strategy +
+                               "' proposed a point outside the space: " + g.to_string());
       Candidate c;
       c.id = res.candidates.size() + round.size();
       c.generation = res.generations;
@@ -282,7 +303,9 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
         auto prev = scored.find(g);
         auto rep = replay.find(c.id);
         if (prev != scored.end()) {
-          const auto& p = prev->second < res.candidates.size() ? res.candidates[prev->second] : round[prev->second - res.candidates.size()];
+          const auto& p = prev->second < res.candidates.size()
+                              ? res.candidates[prev->second]
+                              : round[prev->second - res.candidates.size()];
           c.reused = true;
           c.accuracy = p.accuracy;
         } else if (rep != replay.end() && rep->second.genome == g) {
@@ -316,7 +339,8 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
     if (proposals >= max_proposals && res.trained < options.candidates) {
       res.status = SearchStatus::exhausted;
       res.message = "strategy '" + options.strategy + "' proposed " + std::to_string(proposals) +
-                    " points but only " + std::to_string(feasible_proposals) + " were feasible; stopped";
+                    " points but only " + std::to_string(feasible_proposals) +
+                    " were feasible; stopped";
       break;
     }
   }
@@ -333,21 +357,24 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate, const S
 SearchRecipe parse_search_recipe(const Recipe& recipe) {
   const YamlCursor& c = recipe.search;
   if (!c.node.IsDefined() || c.node.IsNull())
-    throw InputError(recipe.path + ": no 'search:' section (a search space and settings; see docs/search.md)");
-  c.allow_only({"budget_joules", "confidence", "strategy", "seed", "candidates", "batch", "threads", "population",
-                "sample", "crossover", "proxy", "space", "scan_points"});
+    throw InputError(recipe.path +
+                     ": no 'search:' section (a search space and settings; see docs/search.md)");
+  c.allow_only({"budget_joules", "confidence", "strategy", "seed", "candidates", "batch", "threads",
+                "population", "sample", "crossover", "proxy", "space", "scan_points"});
   SearchRecipe r;
   auto& o = r.options;
   o.train = recipe.train;
   o.oracle.iterations = recipe.train.iterations;
   r.budget_set = c.has("budget_joules");
-  o.oracle.budget_joules = c.get_double("budget_joules", o.oracle.budget_joules);  // rejects text, nan and inf
+  o.oracle.budget_joules =
+      c.get_double("budget_joules", o.oracle.budget_joules);  // rejects text, nan and inf
   o.oracle.confidence = c.get_double("confidence", o.oracle.confidence);
   o.strategy = c.get_string("strategy", o.strategy);
   o.seed = c.get_uint("seed", o.seed);
   o.candidates = c.get_int("candidates", o.candidates);
   o.batch = c.get_int("batch", o.batch);
-  o.threads = c.get_int32("threads", static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  o.threads =
+      c.get_int32("threads", static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   o.strategy_options.population = c.get_int("population", o.strategy_options.population);
   // The default tournament shrinks with a small population.
   o.strategy_options.sample =
@@ -361,7 +388,9 @@ SearchRecipe parse_search_recipe(const Recipe& recipe) {
     o.proxy.eval_samples = p.get_int("eval_samples", o.proxy.eval_samples);
   }
   r.scan_points = c.get_uint("scan_points", r.scan_points);
-  if (!c.has("space")) c.fail("missing 'space' (the choices: conv_blocks, channels, kernels, ...; see docs/search.md)");
+  if (!c.has("space"))
+    c.fail(
+        "missing 'space' (the choices: conv_blocks, channels, kernels, ...; see docs/search.md)");
   r.space = parse_space(c.child("space"));
   c.validate_with([&] { r.validate(); });
   return r;
@@ -374,14 +403,15 @@ void SearchRecipe::validate() const {
   if (std::find(names.begin(), names.end(), options.strategy) == names.end()) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    f.fail("strategy", "unknown strategy '" + options.strategy + "'; registered strategies: " + known);
+    f.fail("strategy",
+           "unknown strategy '" + options.strategy + "'; registered strategies: " + known);
   }
   SearchOptions checked = options;
   // A budget left to the command line (--budget-joules) is checked there.
   if (!budget_set) checked.oracle.budget_joules = 1.0;
   checked.validate();
-  f.require(scan_points >= 1 && scan_points <= 1'000'000'000, "scan_points", std::to_string(scan_points),
-            "expected a value in [1, 1000000000]");
+  f.require(scan_points >= 1 && scan_points <= 1'000'000'000, "scan_points",
+            std::to_string(scan_points), "expected a value in [1, 1000000000]");
 }
 
 }  // namespace thor::search

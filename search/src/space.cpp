@@ -72,8 +72,8 @@ void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, i
 }  // namespace
 
 bool Genome::operator==(const Genome& o) const {
-  return batch_size == o.batch_size && kernel == o.kernel && pooling == o.pooling && conv == o.conv &&
-         linear == o.linear;
+  return batch_size == o.batch_size && kernel == o.kernel && pooling == o.pooling &&
+         conv == o.conv && linear == o.linear;
 }
 
 bool Genome::operator<(const Genome& o) const {
@@ -83,13 +83,17 @@ bool Genome::operator<(const Genome& o) const {
 
 std::string Genome::to_string() const {
   std::ostringstream s;
-  s << "b" << batch_size << " k" << kernel << " " << pooling << " conv[" << join(conv) << "] fc[" << join(linear)
-    << "]";
+  s << "b" << batch_size << " k" << kernel << " " << pooling << " conv[" << join(conv) << "] fc["
+    << join(linear) << "]";
   return s.str();
 }
 
 nlohmann::json Genome::to_json() const {
-  return {{"batch_size", batch_size}, {"kernel", kernel}, {"pooling", pooling}, {"conv", conv}, {"linear", linear}};
+  return {{"batch_size", batch_size},
+          {"kernel", kernel},
+          {"pooling", pooling},
+          {"conv", conv},
+          {"linear", linear}};
 }
 
 Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
@@ -108,8 +112,10 @@ Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
 
 // Fields are named by their recipe keys (batch_size for batch_sizes).
 void SearchSpace::validate() const {
-  kSpace.require(input.size() == 3 && std::all_of(input.begin(), input.end(), [](int64_t x) { return x >= 1; }),
-                 "input", "[" + join(input) + "]", "expected [C, H, W], each >= 1 (the search space is a CNN)");
+  kSpace.require(input.size() == 3 &&
+                     std::all_of(input.begin(), input.end(), [](int64_t x) { return x >= 1; }),
+                 "input", "[" + join(input) + "]",
+                 "expected [C, H, W], each >= 1 (the search space is a CNN)");
   kSpace.count("classes", classes, 2, 1 << 20);
   check_list(batch_sizes, "batch_size", 1, 1 << 16);
   check_list(conv_blocks, "conv_blocks", 1, 8);
@@ -122,13 +128,15 @@ void SearchSpace::validate() const {
   if (pooling.empty()) kSpace.fail("pooling", "expected at least one of max, avg, none");
   for (size_t i = 0; i < pooling.size(); ++i) {
     const auto& p = pooling[i];
-    kSpace.require(p == "max" || p == "avg" || p == "none", "pooling", "'" + p + "'", "expected max, avg or none");
+    kSpace.require(p == "max" || p == "avg" || p == "none", "pooling", "'" + p + "'",
+                   "expected max, avg or none");
     for (size_t j = 0; j < i; ++j)
       if (pooling[j] == p) kSpace.fail("pooling", "'" + p + "' appears twice");
   }
   if (num_structures() > 4096)
     kSpace.fail("", std::to_string(num_structures()) +
-                        " structures (batch sizes x kernels x pooling x conv_blocks x linear_layers) is more than "
+                        " structures (batch sizes x kernels x pooling x conv_blocks x "
+                        "linear_layers) is more than "
                         "4096; each must be profiled, so offer fewer choices");
   for (const Genome& g : skeletons()) {
     try {
@@ -159,8 +167,11 @@ Architecture SearchSpace::build(const Genome& g) const {
 }
 
 bool SearchSpace::contains(const Genome& g) const {
-  auto in = [](const auto& v, const auto& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
-  if (!in(batch_sizes, g.batch_size) || !in(kernels, g.kernel) || !in(pooling, g.pooling)) return false;
+  auto in = [](const auto& v, const auto& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  if (!in(batch_sizes, g.batch_size) || !in(kernels, g.kernel) || !in(pooling, g.pooling))
+    return false;
   if (!in(conv_blocks, static_cast<int64_t>(g.conv.size()))) return false;
   if (!in(linear_layers, static_cast<int64_t>(g.linear.size()))) return false;
   for (int64_t c : g.conv)
@@ -213,21 +224,30 @@ Genome SearchSpace::mutate(const Genome& parent, Rng& rng) const {
       break;
     }
     case kBlocks: {
-      const auto n = static_cast<size_t>(other(conv_blocks, static_cast<int64_t>(g.conv.size()), rng));
+      const auto n =
+          static_cast<size_t>(other(conv_blocks, static_cast<int64_t>(g.conv.size()), rng));
       // Grow by repeating the last block's channels, shrink by dropping the last blocks.
-      while (g.conv.size() < n) g.conv.push_back(g.conv.empty() ? pick(channels, rng) : g.conv.back());
+      while (g.conv.size() < n)
+        g.conv.push_back(g.conv.empty() ? pick(channels, rng) : g.conv.back());
       g.conv.resize(n);
       break;
     }
     case kLinears: {
-      const auto n = static_cast<size_t>(other(linear_layers, static_cast<int64_t>(g.linear.size()), rng));
+      const auto n =
+          static_cast<size_t>(other(linear_layers, static_cast<int64_t>(g.linear.size()), rng));
       while (g.linear.size() < n) g.linear.push_back(pick(linear_widths, rng));
       g.linear.resize(n);
       break;
     }
-    case kKernel: g.kernel = other(kernels, g.kernel, rng); break;
-    case kPool: g.pooling = other(pooling, g.pooling, rng); break;
-    case kBatch: g.batch_size = other(batch_sizes, g.batch_size, rng); break;
+    case kKernel:
+      g.kernel = other(kernels, g.kernel, rng);
+      break;
+    case kPool:
+      g.pooling = other(pooling, g.pooling, rng);
+      break;
+    case kBatch:
+      g.batch_size = other(batch_sizes, g.batch_size, rng);
+      break;
   }
   return g;
 }
@@ -253,7 +273,8 @@ Genome SearchSpace::crossover(const Genome& a, const Genome& b, Rng& rng) const 
 }
 
 size_t SearchSpace::num_structures() const {
-  return batch_sizes.size() * kernels.size() * pooling.size() * conv_blocks.size() * linear_layers.size();
+  return batch_sizes.size() * kernels.size() * pooling.size() * conv_blocks.size() *
+         linear_layers.size();
 }
 
 size_t SearchSpace::structure_index(const Genome& g) const {
@@ -267,7 +288,8 @@ size_t SearchSpace::structure_index(const Genome& g) const {
 
 std::vector<Genome> SearchSpace::skeletons() const {
   const int64_t cmax = channels.empty() ? 1 : *std::max_element(channels.begin(), channels.end());
-  const int64_t wmax = linear_widths.empty() ? 1 : *std::max_element(linear_widths.begin(), linear_widths.end());
+  const int64_t wmax =
+      linear_widths.empty() ? 1 : *std::max_element(linear_widths.begin(), linear_widths.end());
   std::vector<Genome> out;
   for (int64_t b : batch_sizes)
     for (int64_t k : kernels)
@@ -287,7 +309,8 @@ std::vector<Genome> SearchSpace::skeletons() const {
 
 double SearchSpace::size() const {
   double total = 0;
-  const double per_struct = static_cast<double>(batch_sizes.size() * kernels.size() * pooling.size());
+  const double per_struct =
+      static_cast<double>(batch_sizes.size() * kernels.size() * pooling.size());
   for (int64_t n : conv_blocks)
     for (int64_t l : linear_layers)
       total += per_struct * std::pow(static_cast<double>(channels.size()), static_cast<double>(n)) *
@@ -298,9 +321,15 @@ double SearchSpace::size() const {
 std::string SearchSpace::fingerprint() const { return to_json().dump(); }
 
 nlohmann::json SearchSpace::to_json() const {
-  return {{"input", input},           {"classes", classes},         {"batch_size", batch_sizes},
-          {"conv_blocks", conv_blocks}, {"channels", channels},       {"kernels", kernels},
-          {"pooling", pooling},       {"pool_size", pool_size},     {"linear_layers", linear_layers},
+  return {{"input", input},
+          {"classes", classes},
+          {"batch_size", batch_sizes},
+          {"conv_blocks", conv_blocks},
+          {"channels", channels},
+          {"kernels", kernels},
+          {"pooling", pooling},
+          {"pool_size", pool_size},
+          {"linear_layers", linear_layers},
           {"linear_widths", linear_widths}};
 }
 
@@ -317,15 +346,21 @@ std::vector<int64_t> int_choices(const YamlCursor& c) {
     out = c.as_int_list();
   } else if (c.is_map()) {
     c.allow_only({"min", "max", "step", "factor"});
-    if (!c.has("min") || !c.has("max")) c.fail("a range needs min and max, e.g. {min: 4, max: 64, step: 4}");
+    if (!c.has("min") || !c.has("max"))
+      c.fail("a range needs min and max, e.g. {min: 4, max: 64, step: 4}");
     const int64_t a = c.get_int("min", 0), b = c.get_int("max", 0);
     if (b < a) c.fail("range max " + std::to_string(b) + " is below min " + std::to_string(a));
     if (c.has("step") && c.has("factor")) c.fail("give step or factor, not both");
-    auto too_many = [&] { c.fail("range holds more than " + std::to_string(kMaxValues) + " values"); };
+    auto too_many = [&] {
+      c.fail("range holds more than " + std::to_string(kMaxValues) + " values");
+    };
     if (c.has("factor")) {
       const double f = c.get_double("factor", 2.0);
-      if (!(f >= 1.01)) c.child("factor").fail("a range's factor must be >= 1.01, got " + c.child("factor").as_string());
-      if (a < 1) c.child("min").fail("a range with a factor needs min >= 1, got " + std::to_string(a));
+      if (!(f >= 1.01))
+        c.child("factor").fail("a range's factor must be >= 1.01, got " +
+                               c.child("factor").as_string());
+      if (a < 1)
+        c.child("min").fail("a range with a factor needs min >= 1, got " + std::to_string(a));
       for (double x = static_cast<double>(a); x <= static_cast<double>(b) + 1e-9; x *= f) {
         const auto v = static_cast<int64_t>(std::llround(x));
         if (out.empty() || out.back() != v) out.push_back(v);
@@ -337,7 +372,8 @@ std::vector<int64_t> int_choices(const YamlCursor& c) {
       for (int64_t x = a;; x += s) {
         out.push_back(x);
         if (out.size() > kMaxValues) too_many();
-        if (static_cast<uint64_t>(b) - static_cast<uint64_t>(x) < static_cast<uint64_t>(s)) break;  // x <= b
+        if (static_cast<uint64_t>(b) - static_cast<uint64_t>(x) < static_cast<uint64_t>(s))
+          break;  // x <= b
       }
     }
   } else {
@@ -349,8 +385,8 @@ std::vector<int64_t> int_choices(const YamlCursor& c) {
 }  // namespace
 
 SearchSpace parse_space(const YamlCursor& c) {
-  c.allow_only({"input", "classes", "batch_size", "conv_blocks", "channels", "kernels", "pooling", "pool_size",
-                "linear_layers", "linear_widths"});
+  c.allow_only({"input", "classes", "batch_size", "conv_blocks", "channels", "kernels", "pooling",
+                "pool_size", "linear_layers", "linear_widths"});
   SearchSpace s;
   if (c.has("input")) s.input = c.child("input").as_int_list();
   s.classes = c.get_int("classes", s.classes);

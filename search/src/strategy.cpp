@@ -14,7 +14,8 @@ void StrategyOptions::validate() const {
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyContext& context) {
   const StrategyFactory factory = strategies().get(name);
-  if (!context.space || !context.oracle) throw std::invalid_argument("make_strategy: context needs space and oracle");
+  if (!context.space || !context.oracle)
+    throw std::invalid_argument("make_strategy: context needs space and oracle");
   context.options.validate();
   return factory(context);
 }

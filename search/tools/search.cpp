@@ -26,7 +26,8 @@ std::string default_recipe() {
   const fs::path p = fs::path(THOR_SOURCE_DIR) / kDefaultRecipe;
   if (fs::exists(p)) return p.string();
 #endif
-  throw thor::InputError(std::string(kDefaultRecipe) + ": not found; run from thor's folder or give --recipe R.yaml");
+  throw thor::InputError(std::string(kDefaultRecipe) +
+                         ": not found; run from thor's folder or give --recipe R.yaml");
 }
 
 // A number from a flag's whole text, in the range `ok` accepts (boost would take "nan").
@@ -47,25 +48,32 @@ int main(int argc, char** argv) {
     po::options_description opts("Options");
     std::string budget_text, confidence_text;
     SearchJobOptions job;
-    opts.add_options()
-      ("recipe", po::value(&job.recipe_path), "recipe with a search: section (default recipes/search_default.yaml)")
-      ("budget-joules", po::value(&budget_text), "joules allowed for the whole training run (overrides the recipe)")
-      ("confidence", po::value(&confidence_text), "feasible only when P(energy <= budget) >= this, e.g. 0.95")
-      ("strategy", po::value(&job.strategy), "random, regularized-evolution, nsga2, or a registered one")
-      ("candidates", po::value<int64_t>(), "candidates to train")
-      ("threads", po::value<int>(), "candidates trained at once")
-      ("seed", po::value<uint64_t>(), "search seed (the same seed gives the same search)")
-      ("output", po::value(&job.output), "results folder (default: the recipe's output)")
-      ("profile", po::value(&job.profile_path), "device profile JSON (default: the recipe's cache; made when missing)")
-      ("meter", po::value(&job.meter), "meter for profiling and the final measurement (default: the recipe's)")
-      ("compare", po::value(&job.compare), "also run this strategy with the same budget, seed and candidate count")
-      ("no-final-train", "measure the winner with the protocol only; skip its full training run")
-      ("fresh", "ignore a checkpoint in the output folder")
-      ("list-strategies", "print the registered strategies and exit")
-      ("quiet", "no progress output");
+    opts.add_options()("recipe", po::value(&job.recipe_path),
+                       "recipe with a search: section (default recipes/search_default.yaml)")(
+        "budget-joules", po::value(&budget_text),
+        "joules allowed for the whole training run (overrides the recipe)")(
+        "confidence", po::value(&confidence_text),
+        "feasible only when P(energy <= budget) >= this, e.g. 0.95")(
+        "strategy", po::value(&job.strategy),
+        "random, regularized-evolution, nsga2, or a registered one")(
+        "candidates", po::value<int64_t>(), "candidates to train")("threads", po::value<int>(),
+                                                                   "candidates trained at once")(
+        "seed", po::value<uint64_t>(), "search seed (the same seed gives the same search)")(
+        "output", po::value(&job.output), "results folder (default: the recipe's output)")(
+        "profile", po::value(&job.profile_path),
+        "device profile JSON (default: the recipe's cache; made when missing)")(
+        "meter", po::value(&job.meter),
+        "meter for profiling and the final measurement (default: the recipe's)")(
+        "compare", po::value(&job.compare),
+        "also run this strategy with the same budget, seed and candidate count")(
+        "no-final-train", "measure the winner with the protocol only; skip its full training run")(
+        "fresh", "ignore a checkpoint in the output folder")(
+        "list-strategies", "print the registered strategies and exit")("quiet",
+                                                                       "no progress output");
     po::variables_map vm;
     if (!thor::cli::parse(argc, argv, "search",
-                          "search --budget-joules J [--recipe R.yaml] [--strategy S] [--confidence P] [--output DIR]\n"
+                          "search --budget-joules J [--recipe R.yaml] [--strategy S] [--confidence "
+                          "P] [--output DIR]\n"
                           "       search --recipe R.yaml [--compare random]",
                           opts, vm))
       return thor::cli::kExitOk;
@@ -77,7 +85,8 @@ int main(int argc, char** argv) {
     if (vm.count("budget-joules"))
       job.budget_joules = number_flag(
           budget_text, [](double v) { return std::isfinite(v) && v > 0; },
-          "--budget-joules '" + budget_text + "': expected a positive number of joules, e.g. 10000");
+          "--budget-joules '" + budget_text +
+              "': expected a positive number of joules, e.g. 10000");
     if (vm.count("confidence"))
       job.confidence = number_flag(
           confidence_text, [](double v) { return v > 0 && v < 1; },

@@ -49,7 +49,8 @@ TEST_CASE("LeNet-5 parses, infers shapes and round-trips through YAML") {
   CHECK(infos[6].out_shape == std::vector<int64_t>{400});
   CHECK(a.num_outputs() == 10);
   // The classic LeNet-5 parameter count with these shapes.
-  CHECK(a.params() == (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
+  CHECK(a.params() ==
+        (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
   CHECK(a.channels() == std::vector<int64_t>{6, 16, 120, 84, 10});
 
   const Architecture back = architecture_from_yaml_text(a.to_yaml(), "roundtrip.yaml");
@@ -66,7 +67,8 @@ layers:
   - relu
   - flatten
   - linear: {out: 5}
-)", "f.yaml");
+)",
+                                                     "f.yaml");
   const auto infos = a.infer();
   const double conv_macs = 2.0 * 8 * 8 * 3 * 9;
   const double conv_fwd = 4 * (2 * conv_macs + 2 * 8 * 8);
@@ -82,26 +84,30 @@ layers:
 }
 
 TEST_CASE("impossible architectures name the layer and the reason") {
-  CHECK(error_of("input: [1, 4, 4]\nlayers:\n  - conv: {out: 2, kernel: 5}\n  - flatten\n  - linear: {out: 2}\n")
+  CHECK(error_of("input: [1, 4, 4]\nlayers:\n  - conv: {out: 2, kernel: 5}\n  - flatten\n  - "
+                 "linear: {out: 2}\n")
             .find("layer 0 (conv): kernel 5 is larger") != std::string::npos);
   const std::string before_flatten =
       error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - linear: {out: 2}\n");
   CHECK(before_flatten.find("layer 1 (linear)") != std::string::npos);
   CHECK(before_flatten.find("flatten") != std::string::npos);
   CHECK(before_flatten.find("a.yaml:4") != std::string::npos);  // the layer's line
-  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 0, kernel: 3}\n  - flatten\n  - linear: {out: 2}\n")
+  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 0, kernel: 3}\n  - flatten\n  - "
+                 "linear: {out: 2}\n")
             .find("a.yaml:3") != std::string::npos);
   CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - flatten\n")
             .find("last parametric layer must be linear") != std::string::npos);
-  CHECK(error_of("input: [1, 8]\nlayers:\n  - linear: {out: 2}\n").find("[C, H, W] or [features]") !=
-        std::string::npos);
+  CHECK(
+      error_of("input: [1, 8]\nlayers:\n  - linear: {out: 2}\n").find("[C, H, W] or [features]") !=
+      std::string::npos);
 }
 
 TEST_CASE("bad YAML names the file, line and key") {
   CHECK(error_of("input: [1, 8, 8\nlayers: [").find("a.yaml:") == 0);
-  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: x}\n").find("key 'layers[0].conv.kernel'") !=
+  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: x}\n")
+            .find("key 'layers[0].conv.kernel'") != std::string::npos);
+  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - sigmoid\n").find("unknown layer 'sigmoid'") !=
         std::string::npos);
-  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - sigmoid\n").find("unknown layer 'sigmoid'") != std::string::npos);
   CHECK(error_of("input: [1, 8, 8]\nbatchsize: 3\nlayers:\n  - flatten\n  - linear: 2\n")
             .find("a.yaml:2: key 'batchsize': unknown key") != std::string::npos);
   CHECK(error_of("input: [1, 8, 8]\n").find("missing 'layers'") != std::string::npos);
@@ -145,7 +151,8 @@ layers:
   - relu
   - flatten
   - linear: {out: 10}
-)", "twin.yaml");
+)",
+                                                        "twin.yaml");
   const auto tb = split_blocks(twin);
   REQUIRE(tb.size() == 5);
   CHECK(tb[1].key == tb[2].key);
@@ -153,7 +160,8 @@ layers:
 }
 
 TEST_CASE("a single linear layer is one output block") {
-  const Architecture a = architecture_from_yaml_text("input: [20]\nlayers:\n  - linear: {out: 3}\n", "one.yaml");
+  const Architecture a =
+      architecture_from_yaml_text("input: [20]\nlayers:\n  - linear: {out: 3}\n", "one.yaml");
   const auto blocks = split_blocks(a);
   REQUIRE(blocks.size() == 1);
   CHECK(blocks[0].role == BlockRole::output);

@@ -24,7 +24,8 @@ layers:
   - linear: {out: 16}
   - relu
   - linear: {out: 2}
-)", "small.yaml");
+)",
+                                     "small.yaml");
 }
 }  // namespace
 
@@ -74,12 +75,14 @@ TEST_CASE("checkpoints and TorchScript exports reproduce the model") {
   CHECK(torchscript_accuracy(dir.str("model.pt"), test) == doctest::Approx(acc));
   // The export keeps the layer structure readable.
   CHECK(architecture_from_torchscript(dir.str("model.pt"), {1, 12, 12}, 16) == small_cnn());
-  CHECK_THROWS_WITH_AS(architecture_from_torchscript(dir.str("m.ckpt"), {1, 12, 12}, 16), doctest::Contains("m.ckpt"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(architecture_from_torchscript(dir.str("m.ckpt"), {1, 12, 12}, 16),
+                       doctest::Contains("m.ckpt"), InputError);
   // A checkpoint of another architecture is refused, naming the file.
   const Architecture wider = small_cnn().with_channels({8, 16});
-  CHECK_THROWS_WITH_AS(Model::load(dir.str("m.ckpt"), wider), doctest::Contains("m.ckpt"), InputError);
-  CHECK_THROWS_WITH_AS(Model::load(dir.str("missing.ckpt"), wider), doctest::Contains("missing.ckpt"), InputError);
+  CHECK_THROWS_WITH_AS(Model::load(dir.str("m.ckpt"), wider), doctest::Contains("m.ckpt"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(Model::load(dir.str("missing.ckpt"), wider),
+                       doctest::Contains("missing.ckpt"), InputError);
   // No temp files are left next to the outputs.
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.is_regular_file();
@@ -141,7 +144,8 @@ Architecture tiny_net() {
   Architecture a;
   a.input = {1, 8, 8};
   a.batch_size = 4;
-  a.layers = {Layer::conv(3, 3), Layer::simple(LayerType::relu), Layer::simple(LayerType::flatten), Layer::linear(2)};
+  a.layers = {Layer::conv(3, 3), Layer::simple(LayerType::relu), Layer::simple(LayerType::flatten),
+              Layer::linear(2)};
   return a;
 }
 
@@ -170,11 +174,13 @@ TEST_CASE("the protocol and the real run share one training step, fed the same w
   REQUIRE(run.window_joules_per_iteration.size() == 4);
   // Same step, same data: the same figure per iteration through both paths.
   CHECK(protocol.joules_per_iteration == doctest::Approx(run.joules_per_iteration).epsilon(1e-9));
-  CHECK(run.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(arch) * 1.4).epsilon(1e-9));
+  CHECK(run.joules_per_iteration ==
+        doctest::Approx(sim_joules_per_iteration(arch) * 1.4).epsilon(1e-9));
   // Without data the stand-in is fed, named, and costs what it costs.
   const Measurement stand_in = measure_training(arch, *meter, o);
   CHECK(stand_in.feed == kStandIn);
-  CHECK(stand_in.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(arch)).epsilon(1e-9));
+  CHECK(stand_in.joules_per_iteration ==
+        doctest::Approx(sim_joules_per_iteration(arch)).epsilon(1e-9));
   // Data of another shape cannot feed the network: the stand-in, named.
   const Dataset other = random_dataset({1, 5, 5}, 16, 2, 1);
   CHECK(measure_training(arch, *meter, o, TrainFeed{&other, opt}).feed == kStandIn);

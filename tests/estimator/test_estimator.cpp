@@ -2,9 +2,9 @@
 // JSON, and the Estimator's answers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <algorithm>
 #include <random>
 #include <set>
 
@@ -17,7 +17,9 @@ using namespace thor;
 
 namespace {
 
-Architecture lenet() { return load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml"); }
+Architecture lenet() {
+  return load_architecture(std::string(THOR_SOURCE_DIR) + "/recipes/arch/lenet5.yaml");
+}
 
 // Cheap protocol settings: the sim meter's energy does not depend on time.
 ProfilerOptions sim_options() {
@@ -39,7 +41,8 @@ double sim_mape(const Estimator& est, const Architecture& base, int n, uint64_t 
   double sum = 0.0;
   for (int i = 0; i < n; ++i) {
     std::vector<int64_t> c;
-    for (size_t k = 0; k + 1 < ch.size(); ++k) c.push_back(std::uniform_int_distribution<int64_t>(1, ch[k])(rng));
+    for (size_t k = 0; k + 1 < ch.size(); ++k)
+      c.push_back(std::uniform_int_distribution<int64_t>(1, ch[k])(rng));
     const Architecture a = base.with_channels(c);
     const double truth = sim_joules_per_iteration(a);
     sum += std::fabs(est.estimate(a).joules_per_iteration - truth) / truth;
@@ -56,21 +59,26 @@ TEST_CASE("profiling plans order kinds so that subtraction has what it needs") {
   for (const auto& p : plans) {
     const auto top = p.variant(p.upper);
     const auto blocks = split_blocks(top);
-    CHECK(blocks.size() == (p.role == BlockRole::output ? 1u : p.role == BlockRole::input ? 2u : 3u));
+    CHECK(blocks.size() == (p.role == BlockRole::output  ? 1u
+                            : p.role == BlockRole::input ? 2u
+                                                         : 3u));
     CHECK(blocks.at(p.target_block).key == p.key);
     for (size_t b = 0; b < blocks.size(); ++b)
-      if (b != p.target_block) CHECK_MESSAGE(seen.count(blocks[b].key), blocks[b].key << " needed by " << p.key);
+      if (b != p.target_block)
+        CHECK_MESSAGE(seen.count(blocks[b].key), blocks[b].key << " needed by " << p.key);
     seen.insert(p.key);
   }
   // Every block of LeNet-5 has a plan, with a range up to its own channels.
   for (const auto& b : split_blocks(lenet())) {
-    auto it = std::find_if(plans.begin(), plans.end(), [&](const KindPlan& p) { return p.key == b.key; });
+    auto it =
+        std::find_if(plans.begin(), plans.end(), [&](const KindPlan& p) { return p.key == b.key; });
     REQUIRE(it != plans.end());
     for (size_t d = 0; d < b.features.size(); ++d) CHECK(it->upper[d] >= b.features[d]);
   }
 }
 
-TEST_CASE("guided profiling recovers the synthetic device within 2% with fewer points than a grid") {
+TEST_CASE(
+    "guided profiling recovers the synthetic device within 2% with fewer points than a grid") {
   register_sim_meter();
   MeterOptions mo;
   auto meter = make_meter("sim", mo);
@@ -91,7 +99,8 @@ TEST_CASE("guided profiling recovers the synthetic device within 2% with fewer p
     if (kind.stop_reason.find("leave-one-out") != std::string::npos) {
       ++stopped_by_rule;
       double variants = 0.0;
-      for (const auto& pt : kind.points) variants += pt.measured / static_cast<double>(kind.points.size());
+      for (const auto& pt : kind.points)
+        variants += pt.measured / static_cast<double>(kind.points.size());
       CHECK(kind.model.loo_rms() / variants < sim_options().loo_fraction);
     }
   }
@@ -143,8 +152,8 @@ TEST_CASE("profiles name what the variants were fed; estimates say so beside the
   CHECK(saw_stand_in);
   CHECK(Estimator(real).estimate(base).basis.find(data.name) != std::string::npos);
   const auto diff = real.settings.differences(stand_in.settings);
-  CHECK(std::find_if(diff.begin(), diff.end(), [](const std::string& d) { return d.rfind("data:", 0) == 0; }) !=
-        diff.end());
+  CHECK(std::find_if(diff.begin(), diff.end(),
+                     [](const std::string& d) { return d.rfind("data:", 0) == 0; }) != diff.end());
 }
 
 namespace {
@@ -160,7 +169,8 @@ class DriftedSim final : public EnergyMeter {
     EnergyReading r;
     r.kind = EnergyKind::simulated;
     r.seconds = 1.0;
-    r.joules = factor_ * sim_joules_per_iteration(*w_.architecture) * static_cast<double>(w_.iterations);
+    r.joules =
+        factor_ * sim_joules_per_iteration(*w_.architecture) * static_cast<double>(w_.iterations);
     return r;
   }
 
@@ -186,9 +196,11 @@ TEST_CASE("anchors check additivity; the drift check rescales estimates when the
   // The family's own correction, found again after a JSON round trip.
   REQUIRE(p.structure_additivity.count(structure_key(base)) == 1);
   const DeviceProfile back = DeviceProfile::from_json(p.to_json(), "p");
-  CHECK(back.additivity_for(structure_key(base)).scale == p.additivity_for(structure_key(base)).scale);
+  CHECK(back.additivity_for(structure_key(base)).scale ==
+        p.additivity_for(structure_key(base)).scale);
   REQUIRE(p.reference.measured());
-  CHECK(p.reference.joules_per_iteration == doctest::Approx(sim_joules_per_iteration(reference_architecture())));
+  CHECK(p.reference.joules_per_iteration ==
+        doctest::Approx(sim_joules_per_iteration(reference_architecture())));
 
   DriftedSim same(1.0), slower(1.10);
   MeasureOptions m = o.measure;
@@ -223,21 +235,26 @@ TEST_CASE("profiles round-trip through JSON and bad files are named") {
   CHECK(back.kinds.size() == p.kinds.size());
   CHECK(back.settings.differences(p.settings).empty());
   const Architecture small = base.with_channels({3, 7, 50, 20});
-  CHECK(Estimator(back).estimate(small).joules_per_iteration == Estimator(p).estimate(small).joules_per_iteration);
+  CHECK(Estimator(back).estimate(small).joules_per_iteration ==
+        Estimator(p).estimate(small).joules_per_iteration);
   CHECK(back.settings.kind == EnergyKind::simulated);
 
   // Truncated and corrupt files.
   const std::string text = read_file(dir.str("p.json"));
   write_file_atomic(dir.str("cut.json"), text.substr(0, text.size() / 2));
-  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("cut.json")), doctest::Contains("cut.json"), InputError);
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("cut.json")), doctest::Contains("cut.json"),
+                       InputError);
   write_file_atomic(dir.str("wrong.json"), R"({"schema_version": 2, "settings": {}})");
-  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("wrong.json")), doctest::Contains("settings"), InputError);
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("wrong.json")), doctest::Contains("settings"),
+                       InputError);
   // Profiles from before the layer models are refused by version.
   write_file_atomic(dir.str("old.json"), R"({"schema_version": 1, "settings": {}})");
-  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("old.json")), doctest::Contains("schema_version 1"), InputError);
-  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("old.json")), doctest::Contains("profile the device again"),
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("old.json")),
+                       doctest::Contains("schema_version 1"), InputError);
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("old.json")),
+                       doctest::Contains("profile the device again"), InputError);
+  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("none.json")), doctest::Contains("none.json"),
                        InputError);
-  CHECK_THROWS_WITH_AS(DeviceProfile::load(dir.str("none.json")), doctest::Contains("none.json"), InputError);
 
   // Settings differences are named.
   ProfileSettings other = p.settings;
@@ -275,8 +292,10 @@ TEST_CASE("the estimator sums blocks, names missing kinds, and its fast plan agr
   std::vector<int64_t> batch;
   std::vector<double> expected;
   for (int i = 0; i < 50; ++i) {
-    std::vector<int64_t> c{std::uniform_int_distribution<int64_t>(1, 6)(rng), std::uniform_int_distribution<int64_t>(1, 16)(rng),
-                           std::uniform_int_distribution<int64_t>(1, 120)(rng), std::uniform_int_distribution<int64_t>(1, 84)(rng)};
+    std::vector<int64_t> c{std::uniform_int_distribution<int64_t>(1, 6)(rng),
+                           std::uniform_int_distribution<int64_t>(1, 16)(rng),
+                           std::uniform_int_distribution<int64_t>(1, 120)(rng),
+                           std::uniform_int_distribution<int64_t>(1, 84)(rng)};
     const EstimateResult full = est.estimate(base.with_channels(c));
     CHECK(plan.mean(c.data()) == doctest::Approx(full.joules_per_iteration).epsilon(1e-12));
     CHECK(std::sqrt(plan.predict(c.data()).variance) == doctest::Approx(full.std).epsilon(1e-9));
@@ -285,7 +304,8 @@ TEST_CASE("the estimator sums blocks, names missing kinds, and its fast plan agr
   }
   const auto means = est.mean_batch(plan, batch);
   REQUIRE(means.size() == expected.size());
-  for (size_t i = 0; i < means.size(); ++i) CHECK(means[i] == doctest::Approx(expected[i]).epsilon(1e-12));
+  for (size_t i = 0; i < means.size(); ++i)
+    CHECK(means[i] == doctest::Approx(expected[i]).epsilon(1e-12));
 
   // A kernel size the profile never saw.
   Architecture other = base;
@@ -308,12 +328,14 @@ TEST_CASE("the additivity correction follows consistent anchors and shrinks nois
     a.variance = (0.002 * measured) * (0.002 * measured);
     return a;
   };
-  const AdditivityCorrection biased = fit_additivity({anchor(1.10, 1.0), anchor(2.21, 2.0), anchor(0.549, 0.5)});
+  const AdditivityCorrection biased =
+      fit_additivity({anchor(1.10, 1.0), anchor(2.21, 2.0), anchor(0.549, 0.5)});
   CHECK(biased.anchors == 3);
   CHECK(biased.scale == doctest::Approx(1.10).epsilon(0.01));
   CHECK(biased.relative_std < 0.01);
   // Ratios 1.02, 0.97, 1.01: a spread, no clear shift.
-  const AdditivityCorrection noisy = fit_additivity({anchor(1.02, 1.0), anchor(0.97, 1.0), anchor(1.01, 1.0)});
+  const AdditivityCorrection noisy =
+      fit_additivity({anchor(1.02, 1.0), anchor(0.97, 1.0), anchor(1.01, 1.0)});
   CHECK(std::fabs(noisy.scale - 1.0) < 0.003);
   CHECK(noisy.relative_std > 0.015);
   CHECK(fit_additivity({anchor(1.5, 1.0)}).scale == 1.0);  // one anchor: no correction
@@ -333,7 +355,9 @@ class HiccupSim final : public EnergyMeter {
     r.kind = EnergyKind::simulated;
     r.seconds = 1.0;
     double f = 1.0;
-    if (w_.architecture->summary() == reference_architecture().summary() && ++refs_ >= 2 && refs_ <= 4) f = 1.25;
+    if (w_.architecture->summary() == reference_architecture().summary() && ++refs_ >= 2 &&
+        refs_ <= 4)
+      f = 1.25;
     r.joules = f * sim_joules_per_iteration(*w_.architecture) * static_cast<double>(w_.iterations);
     return r;
   }
@@ -356,7 +380,8 @@ TEST_CASE("one reference measurement's hiccup does not move the profile") {
   const DeviceProfile bumped = run_profiler({base}, hiccup, mo, o).profile;
   for (const auto& [key, kind] : bumped.kinds)
     for (const auto& p : kind.points) CHECK_MESSAGE(p.drift == 1.0, key);
-  CHECK(bumped.reference.joules_per_iteration == doctest::Approx(clean.reference.joules_per_iteration));
+  CHECK(bumped.reference.joules_per_iteration ==
+        doctest::Approx(clean.reference.joules_per_iteration));
   const Architecture small = base.with_channels({3, 9, 60, 30});
   CHECK(Estimator(bumped).estimate(small).joules_per_iteration ==
         doctest::Approx(Estimator(clean).estimate(small).joules_per_iteration).epsilon(1e-6));

@@ -116,7 +116,8 @@ TEST_CASE("layer models round-trip through JSON and reject bad input") {
   }
   nlohmann::json bad = m.to_json();
   bad["coefficients"] = {1.0};
-  CHECK_THROWS_WITH_AS(LayerModel::from_json(bad, "p.json"), doctest::Contains("p.json"), InputError);
+  CHECK_THROWS_WITH_AS(LayerModel::from_json(bad, "p.json"), doctest::Contains("p.json"),
+                       InputError);
   CHECK_THROWS_AS(m.fit(X, y, Eigen::VectorXd::Constant(4, 1.0)), InputError);
   LayerModelOptions o;
   o.step_widths = {0};

@@ -18,8 +18,12 @@ Architecture small_cnn(int64_t conv = 6, int64_t hidden = 16) {
   Architecture a;
   a.input = {1, 12, 12};
   a.batch_size = 8;
-  a.layers = {Layer::conv(conv, 3), Layer::simple(LayerType::relu), Layer::pool(LayerType::maxpool, 2),
-              Layer::simple(LayerType::flatten), Layer::linear(hidden), Layer::simple(LayerType::relu),
+  a.layers = {Layer::conv(conv, 3),
+              Layer::simple(LayerType::relu),
+              Layer::pool(LayerType::maxpool, 2),
+              Layer::simple(LayerType::flatten),
+              Layer::linear(hidden),
+              Layer::simple(LayerType::relu),
               Layer::linear(10)};
   return a;
 }
@@ -46,7 +50,9 @@ std::unique_ptr<EnergyMeter> sim_meter() {
 
 }  // namespace
 
-TEST_CASE("ensure_profile: profiles when there is no cache, reuses a covering one, says why not otherwise") {
+TEST_CASE(
+    "ensure_profile: profiles when there is no cache, reuses a covering one, says why not "
+    "otherwise") {
   const testing::TempDir tmp("profile-cache");
   auto meter = sim_meter();
   const std::string path = tmp.str("p.json");
@@ -87,7 +93,8 @@ TEST_CASE("ensure_profile: profiles when there is no cache, reuses a covering on
   CHECK(fifth.warning.find("cached profile not usable") == 0);
 }
 
-TEST_CASE("cost oracles: estimator and flops built in, a user's oracle added, names refused twice") {
+TEST_CASE(
+    "cost oracles: estimator and flops built in, a user's oracle added, names refused twice") {
   const testing::TempDir tmp("cost-oracle");
   auto meter = sim_meter();
   const Estimator est(ensure_profile(sim_request("", small_cnn()), *meter).profile);
@@ -97,14 +104,15 @@ TEST_CASE("cost oracles: estimator and flops built in, a user's oracle added, na
   const auto gp = make_cost_oracle("estimator", est)->plan(base);
   REQUIRE(gp->num_channels() == 2);
   const Cost c = gp->predict(ch);
-  CHECK(c.mean == doctest::Approx(est.estimate(base.with_channels(ch)).joules_per_iteration).epsilon(1e-9));
+  CHECK(c.mean ==
+        doctest::Approx(est.estimate(base.with_channels(ch)).joules_per_iteration).epsilon(1e-9));
   CHECK(c.variance > 0.0);
   const auto flops = make_cost_oracle("flops", est)->plan(base);
   CHECK(flops->predict(ch).mean == doctest::Approx(est.flops_estimate(base.with_channels(ch))));
   CHECK(flops->predict(ch).variance == 0.0);
   CHECK_THROWS_AS(gp->predict(std::vector<int64_t>{4}), InputError);
-  CHECK_THROWS_WITH_AS(make_cost_oracle("watts", est), doctest::Contains("cost oracle 'watts': unknown"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(make_cost_oracle("watts", est),
+                       doctest::Contains("cost oracle 'watts': unknown"), InputError);
 
   // A researcher's oracle: twice the estimator's figure.
   struct Twice final : CostOracle {
@@ -124,8 +132,10 @@ TEST_CASE("cost oracles: estimator and flops built in, a user's oracle added, na
   };
   if (!cost_oracles().contains("twice"))
     cost_oracles().add("twice", [](const Estimator& e) { return std::make_unique<Twice>(e); });
-  CHECK(make_cost_oracle("twice", est)->plan(base)->predict(ch).mean == doctest::Approx(2 * c.mean));
-  CHECK_THROWS_AS(cost_oracles().add("estimator", [](const Estimator& e) { return std::make_unique<Twice>(e); }),
+  CHECK(make_cost_oracle("twice", est)->plan(base)->predict(ch).mean ==
+        doctest::Approx(2 * c.mean));
+  CHECK_THROWS_AS(cost_oracles().add("estimator",
+                                     [](const Estimator& e) { return std::make_unique<Twice>(e); }),
                   std::invalid_argument);
   CHECK(make_cost_oracle("estimator", est)->name() == "estimator");
 }

@@ -47,8 +47,8 @@ void check_against_sklearn(const GoldenCase& c, const GaussianProcess& gp) {
   for (Eigen::Index i = 0; i < c.T.rows(); ++i) {
     const Prediction p = gp.predict(c.T.row(i).transpose(), c.std_includes_noise);
     worst_mean = std::max({worst_mean, rel_err(p.mean, c.mean[i]), rel_err(means[i], c.mean[i])});
-    worst_std = std::max(
-        {worst_std, rel_err(p.std(), c.std[i]), rel_err(std::sqrt(var[i]), c.std[i])});
+    worst_std =
+        std::max({worst_std, rel_err(p.std(), c.std[i]), rel_err(std::sqrt(var[i]), c.std[i])});
   }
   CHECK_MESSAGE(worst_mean < 1e-8, c.name << ": worst relative mean error " << worst_mean);
   CHECK_MESSAGE(worst_std < 1e-8, c.name << ": worst relative std error " << worst_std);
@@ -91,8 +91,8 @@ TEST_CASE("golden: thor's own fit reaches sklearn's log marginal likelihood") {
     const FitResult r = gp.fit(c.X, c.y);
     CHECK_MESSAGE(r.ok(), c.name << ": " << r.message);
     CHECK_MESSAGE(r.log_marginal_likelihood >= c.lml - 1e-3,
-                  c.name << ": thor " << r.log_marginal_likelihood << " < sklearn " << c.lml
-                         << " (" << gp.summary() << ")");
+                  c.name << ": thor " << r.log_marginal_likelihood << " < sklearn " << c.lml << " ("
+                         << gp.summary() << ")");
   }
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("golden: with sklearn's fixed noise (alpha) thor's optimiser is as goo
     const FitResult r = gp.fit(c.X, c.y);
     CHECK_MESSAGE(r.ok(), c.name << ": " << r.message);
     CHECK_MESSAGE(r.log_marginal_likelihood >= c.lml - 1e-3,
-                  c.name << ": thor " << r.log_marginal_likelihood << " < sklearn " << c.lml
-                         << " (" << gp.summary() << ")");
+                  c.name << ": thor " << r.log_marginal_likelihood << " < sklearn " << c.lml << " ("
+                         << gp.summary() << ")");
   }
 }

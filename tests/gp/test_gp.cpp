@@ -367,6 +367,6 @@ TEST_CASE("gp: user kernel objects and copies") {
   const GaussianProcess copy = gp;
   const Eigen::Vector2d x(50, 60);
   CHECK(copy.predict(x).mean == gp.predict(x).mean);
-  CHECK_THROWS_AS(
-      GaussianProcess(std::make_unique<RbfKernel>(1), nullptr).fit(X, y), thor::InputError);
+  CHECK_THROWS_AS(GaussianProcess(std::make_unique<RbfKernel>(1), nullptr).fit(X, y),
+                  thor::InputError);
 }

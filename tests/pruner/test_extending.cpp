@@ -19,12 +19,14 @@ namespace {
 class HalvingStrategy final : public PruningStrategy {
  public:
   std::string name() const override { return "halving"; }
-  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count, std::mt19937_64&) const override {
+  std::vector<ChannelConfig> propose(const PruneSpace& space, size_t count,
+                                     std::mt19937_64&) const override {
     std::vector<ChannelConfig> out;
     for (size_t k = 0; k < count; ++k) {
       const double keep = 1.0 - static_cast<double>(k) / static_cast<double>(count);
       ChannelConfig c;
-      for (int64_t b : space.baseline) c.push_back(std::max<int64_t>(1, static_cast<int64_t>(keep * b)));
+      for (int64_t b : space.baseline)
+        c.push_back(std::max<int64_t>(1, static_cast<int64_t>(keep * b)));
       out.push_back(space.clamp(c));
     }
     return out;
@@ -80,10 +82,12 @@ TEST_CASE("a user's pruning strategy and cost oracle survive a run and are used 
   const testing::TempDir tmp("extending");
   write_file_atomic(tmp.str("r.yaml"), kRecipe);
   pruning_strategies().add("halving", [] { return std::make_unique<HalvingStrategy>(); });
-  cost_oracles().add("cautious", [](const Estimator& e) { return std::make_unique<CautiousOracle>(e); });
+  cost_oracles().add("cautious",
+                     [](const Estimator& e) { return std::make_unique<CautiousOracle>(e); });
   // A built-in name is never taken over by accident.
-  CHECK_THROWS_AS(pruning_strategies().add("random", [] { return std::make_unique<HalvingStrategy>(); }),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      pruning_strategies().add("random", [] { return std::make_unique<HalvingStrategy>(); }),
+      std::invalid_argument);
 
   Recipe recipe = load_recipe(tmp.str("r.yaml"));
   recipe.output = tmp.str("out");
@@ -97,7 +101,8 @@ TEST_CASE("a user's pruning strategy and cost oracle survive a run and are used 
   REQUIRE(r.compare.size() == 2);
   CHECK(r.compare[1].oracle == "cautious");
   // The cautious oracle prices the baseline at 1.1 × the estimator's figure.
-  CHECK(r.compare[1].oracle_baseline_joules == doctest::Approx(1.1 * r.pruned.oracle_baseline_joules));
+  CHECK(r.compare[1].oracle_baseline_joules ==
+        doctest::Approx(1.1 * r.pruned.oracle_baseline_joules));
   // Every candidate is a uniform cut of the baseline [6, 12].
   for (const auto& c : r.pruned.candidates) CHECK(c.channels[1] >= c.channels[0]);
   // Still registered after the run, and still ours.

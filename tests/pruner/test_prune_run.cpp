@@ -105,8 +105,9 @@ TEST_CASE("prune end to end on a tiny generated CelebA") {
   CHECK(b["real_run_evaluation_joules"].get<double>() > 0.0);
   CHECK(b["real_run_evaluation_joules"].get<double>() < b["real_run_joules"].get<double>());
   CHECK(b["real_run_joules_per_iteration"].get<double>() ==
-        doctest::Approx((b["real_run_joules"].get<double>() - b["real_run_evaluation_joules"].get<double>()) /
-                        j["train_iterations"].get<double>()));
+        doctest::Approx(
+            (b["real_run_joules"].get<double>() - b["real_run_evaluation_joules"].get<double>()) /
+            j["train_iterations"].get<double>()));
   const std::string yaml = thor::read_file(out + "/pruned.yaml");
   CHECK(yaml.find("layers:") != std::string::npos);
 

@@ -23,7 +23,8 @@ TEST_CASE("selection: the band under the budget first, in a seeded order") {
   for (size_t i : select_candidates(f, 1.0, 0.1, 3, 8).chosen) CHECK(f[i] >= 0.9);
 }
 
-TEST_CASE("selection: too few in the band are filled with the feasible ones closest to the budget") {
+TEST_CASE(
+    "selection: too few in the band are filled with the feasible ones closest to the budget") {
   const std::vector<double> f{0.95, 0.5, 0.7, 1.5, 0.6};
   const Selection s = select_candidates(f, 1.0, 0.1, 3, 1);
   CHECK(s.in_band == 1);
@@ -45,7 +46,8 @@ TEST_CASE("verification: accepted inside the band with a margin on both sides") 
   CHECK_FALSE(accepts(1.02, 0.1, 0.0));
 }
 
-TEST_CASE("verification: the first accepted wins; else in the band; else within; else the cheapest") {
+TEST_CASE(
+    "verification: the first accepted wins; else in the band; else within; else the cheapest") {
   CHECK(pick_verified({1.2, 0.95}, 0.1, 0.01).index == 1);
   CHECK(pick_verified({1.2, 0.95}, 0.1, 0.01).accepted);
   const Pick in_band = pick_verified({1.2, 0.999, 0.905}, 0.1, 0.01);

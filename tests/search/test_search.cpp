@@ -14,7 +14,8 @@ using namespace thor::search::testing;
 
 namespace {
 
-SearchOptions base_options(const OracleOptions& oo, const std::string& strategy = "regularized-evolution") {
+SearchOptions base_options(const OracleOptions& oo,
+                           const std::string& strategy = "regularized-evolution") {
   SearchOptions o;
   o.strategy = strategy;
   o.oracle = oo;
@@ -32,22 +33,24 @@ Evaluator fake_evaluator(const Oracle& oracle, std::atomic<int>* calls = nullptr
   return [&oracle, calls](const Architecture& a, uint64_t seed) {
     if (calls) ++*calls;
     // Infeasible candidates must never reach training.
-    const bool feasible = oracle.check([&] {
-      Genome g;
-      g.batch_size = a.batch_size;
-      for (const auto& l : a.layers)
-        if (l.type == LayerType::conv) {
-          g.kernel = l.kernel;
-          g.conv.push_back(l.out);
-        }
-      std::vector<int64_t> lin;
-      for (const auto& l : a.layers)
-        if (l.type == LayerType::linear) lin.push_back(l.out);
-      lin.pop_back();
-      g.linear = lin;
-      g.pooling = "max";
-      return g;
-    }()).feasible;
+    const bool feasible = oracle
+                              .check([&] {
+                                Genome g;
+                                g.batch_size = a.batch_size;
+                                for (const auto& l : a.layers)
+                                  if (l.type == LayerType::conv) {
+                                    g.kernel = l.kernel;
+                                    g.conv.push_back(l.out);
+                                  }
+                                std::vector<int64_t> lin;
+                                for (const auto& l : a.layers)
+                                  if (l.type == LayerType::linear) lin.push_back(l.out);
+                                lin.pop_back();
+                                g.linear = lin;
+                                g.pooling = "max";
+                                return g;
+                              }())
+                              .feasible;
     REQUIRE_MESSAGE(feasible, "an infeasible candidate was trained: " << a.summary());
     return fake_accuracy(a, seed);
   };
@@ -56,7 +59,8 @@ Evaluator fake_evaluator(const Oracle& oracle, std::atomic<int>* calls = nullptr
 std::vector<std::string> ids_and_genomes(const SearchResult& r) {
   std::vector<std::string> out;
   for (const auto& c : r.candidates)
-    out.push_back(std::to_string(c.id) + " " + c.genome.to_string() + " " + std::to_string(c.accuracy));
+    out.push_back(std::to_string(c.id) + " " + c.genome.to_string() + " " +
+                  std::to_string(c.accuracy));
   return out;
 }
 
@@ -142,10 +146,11 @@ TEST_CASE("the strategy registry: built-ins on first use, add-only, replace on p
     CHECK(std::find(names.begin(), names.end(), n) != names.end());
   const Oracle oracle(tiny_estimator(), tiny_space(), half_budget());
   StrategyContext ctx{&oracle.space(), &oracle, {}};
-  CHECK_THROWS_WITH_AS(make_strategy("annealing", ctx), doctest::Contains("unknown; registered: nsga2, random"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(make_strategy("annealing", ctx),
+                       doctest::Contains("unknown; registered: nsga2, random"), InputError);
   const auto greedy = [](const StrategyContext& c) { return std::make_unique<Greedy>(c); };
-  CHECK_THROWS_AS(register_strategy("nsga2", greedy), std::invalid_argument);  // a built-in is not taken over
+  CHECK_THROWS_AS(register_strategy("nsga2", greedy),
+                  std::invalid_argument);  // a built-in is not taken over
   strategies().replace("greedy-costly", greedy);
   CHECK(make_strategy("greedy-costly", ctx)->name() == "greedy-costly");
   CHECK_THROWS_AS(register_strategy("greedy-costly", greedy), std::invalid_argument);
@@ -185,7 +190,8 @@ TEST_CASE("every built-in strategy trains only feasible candidates and is determ
 TEST_CASE("infeasible proposals come back marked infeasible and are never trained") {
   const OracleOptions oo = half_budget();
   const Oracle oracle(tiny_estimator(), tiny_space(), oo);
-  strategies().replace("greedy-costly", [](const StrategyContext& c) { return std::make_unique<Greedy>(c); });
+  strategies().replace("greedy-costly",
+                       [](const StrategyContext& c) { return std::make_unique<Greedy>(c); });
   SearchOptions o = base_options(oo, "greedy-costly");
   o.max_proposals_per_candidate = 2;
   std::atomic<int> calls{0};
@@ -237,7 +243,8 @@ TEST_CASE("outputs: search.json, best.yaml, pareto.csv") {
   const auto j = nlohmann::json::parse(read_file(dir.str("search.json")));
   REQUIRE(j["candidates"].size() == r.candidates.size());
   for (const auto& c : j["candidates"]) {
-    for (const char* k : {"architecture", "estimated_joules", "estimated_std", "accuracy", "feasible", "wall_seconds"})
+    for (const char* k : {"architecture", "estimated_joules", "estimated_std", "accuracy",
+                          "feasible", "wall_seconds"})
       CHECK_MESSAGE(c.contains(k), k);
     CHECK_NOTHROW(architecture_from_yaml_text(c["architecture"].get<std::string>()));
   }

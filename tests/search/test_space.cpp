@@ -10,13 +10,17 @@ using namespace thor::search;
 using thor::search::testing::tiny_space;
 
 namespace {
-SearchSpace parse_text(const std::string& text) { return parse_space(load_yaml_text(text, "space.yaml")); }
+SearchSpace parse_text(const std::string& text) {
+  return parse_space(load_yaml_text(text, "space.yaml"));
+}
 }  // namespace
 
 TEST_CASE("a space parses lists and ranges and builds valid networks") {
   const SearchSpace s = parse_text(
-      "input: [1, 28, 28]\nclasses: 10\nconv_blocks: {min: 1, max: 3}\nchannels: {min: 4, max: 32, factor: 2}\n"
-      "kernels: [3, 5]\npooling: [max, avg]\nlinear_layers: [0, 1]\nlinear_widths: {min: 32, max: 96, step: 32}\n");
+      "input: [1, 28, 28]\nclasses: 10\nconv_blocks: {min: 1, max: 3}\nchannels: {min: 4, max: 32, "
+      "factor: 2}\n"
+      "kernels: [3, 5]\npooling: [max, avg]\nlinear_layers: [0, 1]\nlinear_widths: {min: 32, max: "
+      "96, step: 32}\n");
   CHECK(s.conv_blocks == std::vector<int64_t>{1, 2, 3});
   CHECK(s.channels == std::vector<int64_t>{4, 8, 16, 32});
   CHECK(s.linear_widths == std::vector<int64_t>{32, 64, 96});
@@ -42,8 +46,9 @@ TEST_CASE("sampling and mutation stay in the space; mutation changes one choice"
     REQUIRE(s.contains(g));
     const Genome m = s.mutate(g, rng);
     REQUIRE_MESSAGE(s.contains(m), g.to_string() << " -> " << m.to_string());
-    int changes = (g.batch_size != m.batch_size) + (g.kernel != m.kernel) + (g.pooling != m.pooling) +
-                  (g.conv.size() != m.conv.size()) + (g.linear.size() != m.linear.size());
+    int changes = (g.batch_size != m.batch_size) + (g.kernel != m.kernel) +
+                  (g.pooling != m.pooling) + (g.conv.size() != m.conv.size()) +
+                  (g.linear.size() != m.linear.size());
     if (g.conv.size() == m.conv.size())
       for (size_t k = 0; k < g.conv.size(); ++k) changes += g.conv[k] != m.conv[k];
     if (g.linear.size() == m.linear.size())
@@ -70,11 +75,13 @@ TEST_CASE("bad spaces are one clear error naming the key") {
     }
     return std::string("no error");
   };
-  CHECK(msg("channels: [0, 4]\n").find("key 'channels': value 0 out of range") != std::string::npos);
+  CHECK(msg("channels: [0, 4]\n").find("key 'channels': value 0 out of range") !=
+        std::string::npos);
   CHECK(msg("channels: []\n").find("expected at least one value") != std::string::npos);
   CHECK(msg("channels: [4, 4]\n").find("appears twice") != std::string::npos);
   CHECK(msg("chanels: [4]\n").find("unknown key") != std::string::npos);
-  CHECK(msg("pooling: [max, median]\n").find("expected max, avg or none, got 'median'") != std::string::npos);
+  CHECK(msg("pooling: [max, median]\n").find("expected max, avg or none, got 'median'") !=
+        std::string::npos);
   CHECK(msg("channels: {min: 8, max: 4}\n").find("below min") != std::string::npos);
   CHECK(msg("channels: fast\n").find("space.yaml:1: key 'channels'") != std::string::npos);
   // Five 2x2 pools cannot fit 8x8 inputs.

@@ -44,7 +44,7 @@ struct LayerEstimate {
   std::vector<double> features;
   double joules = 0.0;  ///< per iteration
   double std = 0.0;
-  double flops = 0.0;   ///< training FLOPs per iteration of the block
+  double flops = 0.0;  ///< training FLOPs per iteration of the block
   bool fallback = false;
 };
 
@@ -52,15 +52,17 @@ struct EstimateResult {
   EstimateStatus status = EstimateStatus::ok;
   std::string message;
   double joules_per_iteration = 0.0;
-  double std = 0.0;                 ///< of a measurement of this network (all terms)
-  double model_std = 0.0;           ///< the block models' part of it
-  double flops = 0.0;               ///< training FLOPs per iteration
-  double flops_joules = 0.0;        ///< the FLOPs baseline's estimate
+  double std = 0.0;           ///< of a measurement of this network (all terms)
+  double model_std = 0.0;     ///< the block models' part of it
+  double flops = 0.0;         ///< training FLOPs per iteration
+  double flops_joules = 0.0;  ///< the FLOPs baseline's estimate
   std::vector<LayerEstimate> layers;
   /// What the profile trained on ("fashion-mnist/train, sgd lr 0.05 ..." or the stand-in).
   std::string basis;
   bool ok() const { return status == EstimateStatus::ok; }
-  double total(int64_t iterations) const { return joules_per_iteration * static_cast<double>(iterations); }
+  double total(int64_t iterations) const {
+    return joules_per_iteration * static_cast<double>(iterations);
+  }
   std::string one_line() const;
   std::string full_report() const;
 };
@@ -89,7 +91,7 @@ class EstimatePlan {
   std::vector<Term> terms_;
   size_t n_params_ = 0;
   int64_t data_channels_ = 0;
-  double factor_ = 1.0;       // additivity scale × drift
+  double factor_ = 1.0;         // additivity scale × drift
   double extra_rel_var_ = 0.0;  // relative variance of additivity, drift and noise
 };
 
@@ -108,7 +110,8 @@ class Estimator {
   EstimatePlan plan(const Architecture& arch) const;
   /// Means of many channel configurations of one plan, in parallel.
   /// `channels` holds rows of plan.num_channels() values.
-  std::vector<double> mean_batch(const EstimatePlan& plan, const std::vector<int64_t>& channels) const;
+  std::vector<double> mean_batch(const EstimatePlan& plan,
+                                 const std::vector<int64_t>& channels) const;
   /// The FLOPs baseline's joules per iteration for `arch`.
   double flops_estimate(const Architecture& arch) const;
   /// Factor applied to a sum of blocks of this structure (structure_key()):
@@ -128,11 +131,11 @@ class Estimator {
 /// The host's speed now against when a profile was made, from the reference
 /// workload re-measured under the profile's protocol.
 struct DriftCheck {
-  double ratio = 1.0;          ///< reference J/iter now / in the profile
-  double relative_std = 0.0;   ///< noise of that ratio (from both measurements' spread)
-  bool significant = false;    ///< |ratio − 1| beyond 2 relative std
+  double ratio = 1.0;             ///< reference J/iter now / in the profile
+  double relative_std = 0.0;      ///< noise of that ratio (from both measurements' spread)
+  bool significant = false;       ///< |ratio − 1| beyond 2 relative std
   bool beyond_tolerance = false;  ///< |ratio − 1| > tolerance
-  std::string message;         ///< one line for the user
+  std::string message;            ///< one line for the user
   /// Estimator settings that apply it: drift = ratio when significant.
   void apply(EstimatorOptions& options) const;
 };
@@ -140,7 +143,7 @@ struct DriftCheck {
 /// Re-measures the reference workload (protocol.hpp) with `options` and
 /// compares it with the profile's. Throws InputError when the profile has no
 /// reference record.
-DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter, const MeasureOptions& options,
-                       double tolerance = 0.03);
+DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter,
+                       const MeasureOptions& options, double tolerance = 0.03);
 
 }  // namespace thor

@@ -98,6 +98,7 @@ class LayerModel {
 
 /// Non-negative least squares min ||A x − b||, x_j >= 0 except where
 /// `free_vars[j]` (Lawson–Hanson active set). Exposed for tests.
-Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, const std::vector<bool>& free_vars);
+Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                     const std::vector<bool>& free_vars);
 
 }  // namespace thor

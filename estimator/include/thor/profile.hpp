@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "thor/gp/gp.hpp"
-#include "thor/layer_model.hpp"
 #include "thor/layer_kind.hpp"
+#include "thor/layer_model.hpp"
 #include "thor/meter.hpp"
 #include "thor/protocol.hpp"
 
@@ -24,27 +24,27 @@ namespace thor {
 struct RawMeasurement {
   std::vector<double> features;  ///< channel features of the profiled kind
   std::string variant;           ///< the variant network, Architecture::summary()
-  double measured = 0.0;         ///< joules per iteration of the whole variant (median, drift-corrected)
-  double derived = 0.0;          ///< measured minus the other blocks' predictions (eq. 1, 2)
+  double measured = 0.0;  ///< joules per iteration of the whole variant (median, drift-corrected)
+  double derived = 0.0;   ///< measured minus the other blocks' predictions (eq. 1, 2)
   /// Variance of `derived`: the median's variance from the repeats' spread
   /// plus the predictive variances of the companion blocks subtracted.
   double variance = 0.0;
-  double drift = 1.0;            ///< host-speed factor divided out of the raw reading
-  std::string feed;              ///< what the variant was fed (data set or stand-in)
-  double cv = 0.0;               ///< coefficient of variation of the repeats
-  double seconds = 0.0;          ///< seconds per iteration (median)
-  double flops = 0.0;            ///< training FLOPs per iteration of the variant
+  double drift = 1.0;    ///< host-speed factor divided out of the raw reading
+  std::string feed;      ///< what the variant was fed (data set or stand-in)
+  double cv = 0.0;       ///< coefficient of variation of the repeats
+  double seconds = 0.0;  ///< seconds per iteration (median)
+  double flops = 0.0;    ///< training FLOPs per iteration of the variant
 };
 
 /// The energy model of one LayerKind.
 struct KindModel {
   std::string key;
   BlockRole role = BlockRole::output;
-  std::vector<int64_t> lower;   ///< channel range profiled, per feature
+  std::vector<int64_t> lower;  ///< channel range profiled, per feature
   std::vector<int64_t> upper;
   std::vector<RawMeasurement> points;
-  LayerModel model;        ///< fitted on (features, derived, variance)
-  std::string stop_reason; ///< why guided profiling stopped
+  LayerModel model;         ///< fitted on (features, derived, variance)
+  std::string stop_reason;  ///< why guided profiling stopped
   double profile_seconds = 0.0;
 
   /// Predicted joules per iteration and its variance.
@@ -74,9 +74,10 @@ struct AdditivityCorrection {
 
 /// The reference workload (protocol.hpp) measured while profiling.
 struct ReferenceRecord {
-  double joules_per_iteration = 0.0;  ///< median over the profiling run (the profile's "host state")
+  double joules_per_iteration =
+      0.0;  ///< median over the profiling run (the profile's "host state")
   double end_joules_per_iteration = 0.0;  ///< the last one, at the end
-  double cv = 0.0;                    ///< median cv of its measurements' repeats
+  double cv = 0.0;                        ///< median cv of its measurements' repeats
   bool measured() const { return joules_per_iteration > 0.0; }
 };
 

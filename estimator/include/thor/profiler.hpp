@@ -37,19 +37,20 @@ struct KindPlan {
 /// The kinds an architecture set needs, in profiling order (output kinds,
 /// then input kinds, then hidden kinds). Channel ranges span `channel_lower`
 /// up to the largest count seen in `architectures`.
-std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures, int64_t channel_lower = 1);
+std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectures,
+                                     int64_t channel_lower = 1);
 
 struct ProfilerOptions {
-  int max_points = 12;           ///< per 1-D kind; 2-D kinds get 1.75x
-  int min_points = 5;            ///< no kind stops before this; 2-D kinds get 2x
+  int max_points = 12;  ///< per 1-D kind; 2-D kinds get 1.75x
+  int min_points = 5;   ///< no kind stops before this; 2-D kinds get 2x
   /// Stop when, everywhere in the kind's channel box, the predicted std is
   /// below this fraction of the predicted energy ...
   double std_fraction = 0.03;
   /// ... and the model's leave-one-out error (relative, RMS) is below this.
   double loo_fraction = 0.04;
-  double time_budget_s = 0.0;    ///< 0: none; past it, kinds keep the points they have
-  int64_t channel_lower = 1;     ///< lower end of every channel range
-  MeasureOptions measure;        ///< the protocol for every variant
+  double time_budget_s = 0.0;  ///< 0: none; past it, kinds keep the points they have
+  int64_t channel_lower = 1;   ///< lower end of every channel range
+  MeasureOptions measure;      ///< the protocol for every variant
   /// The training step: the recipe's data (variants whose input is the
   /// data's shape take it; others get the stand-in) and optimizer.
   TrainFeed feed;
@@ -64,9 +65,9 @@ struct ProfilerOptions {
   /// Re-measure the reference workload before each kind and divide the
   /// host's speed drift out of the kind's measurements.
   bool track_drift = true;
-  std::string journal_path;      ///< append-only log of measurements; resume source
-  bool progress = true;          ///< progress on stderr (a bar on a terminal, lines otherwise)
-  LayerModelOptions model;       ///< how each kind's model is fitted
+  std::string journal_path;  ///< append-only log of measurements; resume source
+  bool progress = true;      ///< progress on stderr (a bar on a terminal, lines otherwise)
+  LayerModelOptions model;   ///< how each kind's model is fitted
   /// true: guided by the model's relative uncertainty (the paper's guided
   /// profiling); false: an evenly spaced grid of max_points (for comparison).
   bool guided = true;
@@ -90,6 +91,5 @@ ProfilerOptions profiler_options(const Recipe& recipe);
 /// instead of measured again, so an interrupted run resumes.
 ProfileResult run_profiler(const std::vector<Architecture>& architectures, EnergyMeter& meter,
                            const MeterOptions& meter_options, const ProfilerOptions& options);
-
 
 }  // namespace thor

@@ -167,9 +167,8 @@ void KernelSettings::validate() const {
     throw InputError("gp: KernelSettings.length_scale_lower = " + number(length_scale_lower) +
                      ": must not exceed length_scale_upper = " + number(length_scale_upper));
   if (signal_variance_lower > signal_variance_upper)
-    throw InputError(
-        "gp: KernelSettings.signal_variance_lower = " + number(signal_variance_lower) +
-        ": must not exceed signal_variance_upper = " + number(signal_variance_upper));
+    throw InputError("gp: KernelSettings.signal_variance_lower = " + number(signal_variance_lower) +
+                     ": must not exceed signal_variance_upper = " + number(signal_variance_upper));
 }
 
 // ---------------------------------------------------------------------------

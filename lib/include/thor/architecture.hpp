@@ -95,6 +95,7 @@ Architecture parse_architecture_cursor(const YamlCursor& cursor);
 /// it is a recipe). Throws InputError naming the file and line.
 Architecture load_architecture(const std::string& path);
 /// Parses YAML text (for tests and embedded architectures).
-Architecture architecture_from_yaml_text(const std::string& text, const std::string& where = "<text>");
+Architecture architecture_from_yaml_text(const std::string& text,
+                                         const std::string& where = "<text>");
 
 }  // namespace thor

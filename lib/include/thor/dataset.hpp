@@ -14,10 +14,10 @@ enum class Split { train, test };
 
 /// N samples of one shape with integer class labels.
 struct Dataset {
-  std::string name;                  ///< for reports, e.g. "fashion-mnist/train"
-  std::vector<int64_t> sample_shape; ///< [C, H, W] or [features]
-  std::vector<float> data;           ///< size() * sample_numel() values
-  std::vector<int64_t> labels;       ///< size() labels in [0, num_classes)
+  std::string name;                   ///< for reports, e.g. "fashion-mnist/train"
+  std::vector<int64_t> sample_shape;  ///< [C, H, W] or [features]
+  std::vector<float> data;            ///< size() * sample_numel() values
+  std::vector<int64_t> labels;        ///< size() labels in [0, num_classes)
   int64_t num_classes = 0;
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
@@ -53,12 +53,13 @@ Dataset load_mnist_folder(const std::string& dir, Split split, int64_t limit = -
 
 /// CelebA in its published layout under `root`.
 struct CelebAOptions {
-  std::string root;              ///< folder with img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt
-  std::string attribute = "Male";///< binary attribute used as the label (1 → class 1)
-  int image_size = 64;           ///< square side images are resized to
-  bool grayscale = false;        ///< 1 channel instead of 3
-  Split split = Split::train;    ///< train = partition 0, test = partition 2
-  int64_t limit = -1;            ///< at most this many images; < 0 for all
+  std::string
+      root;  ///< folder with img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt
+  std::string attribute = "Male";  ///< binary attribute used as the label (1 → class 1)
+  int image_size = 64;             ///< square side images are resized to
+  bool grayscale = false;          ///< 1 channel instead of 3
+  Split split = Split::train;      ///< train = partition 0, test = partition 2
+  int64_t limit = -1;              ///< at most this many images; < 0 for all
   /// Throws InputError naming the field, its value and the rule: root and
   /// attribute non-empty, attribute without spaces, image_size in [1, 1024],
   /// limit != 0. Whether the attribute exists is checked by load_celeba.

@@ -3,12 +3,13 @@
 /// Small file helpers shared by every component: whole-file reads with
 /// clear errors, and atomic writes (temp file in the same folder, then
 /// rename) so that no reader ever sees a half-written output.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "thor/error.hpp"
 

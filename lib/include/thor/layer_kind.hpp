@@ -19,9 +19,9 @@ std::string to_string(BlockRole role);
 
 struct LayerBlock {
   BlockRole role = BlockRole::hidden;
-  size_t first = 0;   ///< first layer index in the architecture (inclusive)
-  size_t last = 0;    ///< last layer index (inclusive)
-  size_t param = 0;   ///< index of the parametric layer
+  size_t first = 0;  ///< first layer index in the architecture (inclusive)
+  size_t last = 0;   ///< last layer index (inclusive)
+  size_t param = 0;  ///< index of the parametric layer
   /// The block's layers in order (leading non-parametric layers, the
   /// parametric layer, its followers).
   std::vector<Layer> layers;

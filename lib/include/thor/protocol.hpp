@@ -27,15 +27,16 @@ struct MeasureOptions {
   /// A window lasts at least this long: short variants get more iterations
   /// (from the warm-up's pace), so that a window is never a few milliseconds.
   double min_window_seconds = 0.25;
-  int64_t warmup = 10;      ///< iterations run before each window opens (into a representative training state)
+  int64_t warmup =
+      10;  ///< iterations run before each window opens (into a representative training state)
   /// ... and the warm-up lasts at least this long: a fresh network's first
   /// ~100-200 steps cost more than the rest of its run (docs/measurement.md).
   double min_warmup_seconds = 0.15;
-  int repeats = 3;          ///< fresh model instances measured
-  int threads = 1;          ///< LibTorch intra-op threads, pinned for the measurement
+  int repeats = 3;             ///< fresh model instances measured
+  int threads = 1;             ///< LibTorch intra-op threads, pinned for the measurement
   bool flush_denormal = true;  ///< flush denormal floats to zero (FTZ/DAZ)
-  double outlier_k = 3.0;   ///< reject repeats further than k·MAD from the median
-  uint64_t seed = 1;        ///< seed of the first instance; repeat r uses seed + r
+  double outlier_k = 3.0;      ///< reject repeats further than k·MAD from the median
+  uint64_t seed = 1;           ///< seed of the first instance; repeat r uses seed + r
   /// A window during which other processes kept more than this many cores
   /// busy (from /proc/stat) is taken again, at most `busy_retries` times.
   double busy_cores = 0.5;
@@ -60,9 +61,10 @@ struct Measurement {
   int threads = 0;
   bool flush_denormal = true;
   int64_t iterations = 0;
-  double foreign_load = 0.0;  ///< mean cores used by other processes during kept windows (-1: unknown)
-  int retried = 0;            ///< windows taken again because the machine was busy
-  std::string feed;           ///< what the step was fed: the data set's name or kStandIn
+  double foreign_load =
+      0.0;           ///< mean cores used by other processes during kept windows (-1: unknown)
+  int retried = 0;   ///< windows taken again because the machine was busy
+  std::string feed;  ///< what the step was fed: the data set's name or kStandIn
   /// Variance of the median joules per iteration (from the repeats' spread:
   /// (1.2533·std)^2 / n, the asymptotic variance of a median).
   double median_variance() const;
@@ -72,14 +74,14 @@ struct Measurement {
 /// optimizer), split into windows at each curve point so that early and late
 /// energy per iteration can be compared.
 struct RunMeasurement {
-  double joules = 0.0;               ///< whole run, evaluation included
+  double joules = 0.0;  ///< whole run, evaluation included
   double seconds = 0.0;
   int64_t iterations = 0;
-  double joules_per_iteration = 0.0; ///< joules / iterations
+  double joules_per_iteration = 0.0;                ///< joules / iterations
   std::vector<double> window_joules_per_iteration;  ///< per window, in order
-  double early = 0.0;                ///< mean J/iter of the first fifth of the windows
-  double late = 0.0;                 ///< mean J/iter of the last fifth
-  double final_accuracy = -1.0;      ///< on the eval set, when one was given
+  double early = 0.0;            ///< mean J/iter of the first fifth of the windows
+  double late = 0.0;             ///< mean J/iter of the last fifth
+  double final_accuracy = -1.0;  ///< on the eval set, when one was given
   EnergyKind kind = EnergyKind::measured;
   std::string meter;
   std::string feed;
@@ -117,22 +119,24 @@ std::vector<size_t> mad_inliers(const std::vector<double>& v, double k);
 /// Trains `arch` under the protocol, fed by `feed` (the recipe's data and
 /// optimizer; a stand-in where none fits, named in Measurement::feed), and
 /// meters it. Restores the caller's thread count afterwards.
-Measurement measure_training(const Architecture& arch, EnergyMeter& meter, const MeasureOptions& options,
-                             const TrainFeed& feed = {});
+Measurement measure_training(const Architecture& arch, EnergyMeter& meter,
+                             const MeasureOptions& options, const TrainFeed& feed = {});
 
 /// The protocol for several architectures at once, in rounds: round r
 /// measures each architecture once (a fresh instance seeded seed + r), so
 /// that a slow change of machine load hits all of them alike and their
 /// ratios stay meaningful. Per architecture: as measure_training over its
 /// repeats (median of the rounds the k·MAD rule keeps).
-std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs, EnergyMeter& meter,
-                                             const MeasureOptions& options, const TrainFeed& feed = {});
+std::vector<Measurement> measure_interleaved(const std::vector<Architecture>& archs,
+                                             EnergyMeter& meter, const MeasureOptions& options,
+                                             const TrainFeed& feed = {});
 
 /// Meters a real training run: Model::train on `data` with `train`'s
 /// optimizer for `run.iterations` steps, evaluating on `eval` (when given)
 /// at every window boundary as a user's run with curve points would.
-RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data, const TrainOptions& train,
-                                EnergyMeter& meter, const RunOptions& run, const Dataset* eval = nullptr);
+RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data,
+                                const TrainOptions& train, EnergyMeter& meter,
+                                const RunOptions& run, const Dataset* eval = nullptr);
 
 /// The reference workload: a fixed small CNN measured under `options` on the
 /// stand-in. Profiles record it; re-measuring it later tells how far the

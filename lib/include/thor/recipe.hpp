@@ -22,12 +22,12 @@ namespace thor {
 /// `data:` — which dataset and how much of it.
 struct DataSpec {
   std::string dataset = "fashion-mnist";  ///< fashion-mnist, mnist, celeba, random
-  std::string root;                      ///< folder; default per dataset
-  int64_t train_limit = -1;              ///< at most this many training samples (< 0: all)
-  int64_t test_limit = -1;               ///< at most this many test samples
-  int image_size = 64;                   ///< celeba: side after resizing
-  std::string attribute = "Male";        ///< celeba: label attribute
-  bool grayscale = false;                ///< celeba: one channel
+  std::string root;                       ///< folder; default per dataset
+  int64_t train_limit = -1;               ///< at most this many training samples (< 0: all)
+  int64_t test_limit = -1;                ///< at most this many test samples
+  int image_size = 64;                    ///< celeba: side after resizing
+  std::string attribute = "Male";         ///< celeba: label attribute
+  bool grayscale = false;                 ///< celeba: one channel
   /// The folder used: `root`, or the dataset's default.
   std::string resolved_root() const;
   /// Throws FieldError naming the field, its value and the rule.
@@ -42,15 +42,15 @@ struct ProfileSpec {
   double loo_fraction = 0.04;  ///< stopping rule: leave-one-out error, in [1e-6, 0.99]
   int anchors = 4;             ///< whole networks measured after the kinds, in [0, 100]
   double time_budget_s = 0.0;  ///< seconds, in [0, 1e7]; 0: none
-  MeasureOptions measure;  ///< iterations, repeats, warmup, threads for variants
-  std::string cache;       ///< profile JSON reused when made under the same settings
+  MeasureOptions measure;      ///< iterations, repeats, warmup, threads for variants
+  std::string cache;           ///< profile JSON reused when made under the same settings
   /// Throws FieldError naming the field ("max_points", "measure.repeats"),
   /// its value and the rule.
   void validate() const;
 };
 
 struct Recipe {
-  std::string path;       ///< the file it came from
+  std::string path;  ///< the file it came from
   std::string name;
   std::string device = "cpu";
   std::string meter = "auto";

@@ -19,10 +19,10 @@ struct TrainOptions {
   double lr = 0.05;               ///< learning rate
   double momentum = 0.9;          ///< sgd only
   double weight_decay = 0.0;
-  int64_t iterations = 200;       ///< optimizer steps (batches)
-  uint64_t seed = 1;              ///< shuffling order (weights are seeded at construction)
-  int64_t record_every = 0;       ///< > 0: record loss/accuracy every this many steps
-  int64_t eval_samples = 1000;    ///< samples of the eval set used for curve points
+  int64_t iterations = 200;     ///< optimizer steps (batches)
+  uint64_t seed = 1;            ///< shuffling order (weights are seeded at construction)
+  int64_t record_every = 0;     ///< > 0: record loss/accuracy every this many steps
+  int64_t eval_samples = 1000;  ///< samples of the eval set used for curve points
   /// Throws InputError naming the field, its value and the rule.
   void validate() const;
 };
@@ -89,7 +89,8 @@ class Model {
   void save(const std::string& path) const;
   /// Loads parameters saved by save() into a model of `arch`; throws
   /// InputError naming the file when it is missing or does not match.
-  static Model load(const std::string& path, const Architecture& arch, const std::string& device = "cpu");
+  static Model load(const std::string& path, const Architecture& arch,
+                    const std::string& device = "cpu");
   /// Writes a TorchScript module with a `forward` that Python's
   /// torch.jit.load can run. Written atomically.
   void export_torchscript(const std::string& path) const;
@@ -112,8 +113,9 @@ double torchscript_accuracy(const std::string& path, const Dataset& data, int64_
 /// order, mapping Conv2d, Linear, BatchNorm1d/2d, ReLU, MaxPool2d,
 /// AvgPool2d, Flatten and Dropout (by class name) to an Architecture. A
 /// module it cannot map is an InputError naming the module.
-Architecture architecture_from_torchscript(const std::string& path, const std::vector<int64_t>& input_shape,
-                                          int64_t batch_size);
+Architecture architecture_from_torchscript(const std::string& path,
+                                           const std::vector<int64_t>& input_shape,
+                                           int64_t batch_size);
 
 /// What a training step trains on and with what. Shared by the real training
 /// run (Model::train), the measurement protocol and every profiling variant,

@@ -24,7 +24,8 @@ Dataset random_dataset(const std::vector<int64_t>& sample_shape, int64_t n, int6
                        uint64_t seed) {
   if (n <= 0) throw InputError("random_dataset: n must be positive, got " + std::to_string(n));
   if (num_classes < 1)
-    throw InputError("random_dataset: num_classes must be >= 1, got " + std::to_string(num_classes));
+    throw InputError("random_dataset: num_classes must be >= 1, got " +
+                     std::to_string(num_classes));
   Dataset d;
   d.name = "random";
   d.sample_shape = sample_shape;

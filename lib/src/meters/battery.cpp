@@ -17,9 +17,9 @@
 #include <iostream>
 
 #include "builtin.hpp"
-#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
+#include "thor/format.hpp"
 
 namespace thor::meters_detail {
 namespace {

@@ -12,5 +12,4 @@ std::unique_ptr<EnergyMeter> make_jetson_meter(const MeterOptions& options);
 std::unique_ptr<EnergyMeter> make_battery_meter(const MeterOptions& options);
 std::unique_ptr<EnergyMeter> make_cpu_model_meter(const MeterOptions& options);
 
-
 }  // namespace thor::meters_detail

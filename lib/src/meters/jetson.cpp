@@ -18,9 +18,9 @@
 #include <cctype>
 
 #include "builtin.hpp"
-#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
+#include "thor/format.hpp"
 
 namespace thor::meters_detail {
 namespace {

@@ -24,9 +24,9 @@
 #include <stdexcept>
 
 #include "builtin.hpp"
-#include "thor/format.hpp"
 #include "sampler.hpp"
 #include "sysfs.hpp"
+#include "thor/format.hpp"
 
 namespace thor::meters_detail {
 namespace {

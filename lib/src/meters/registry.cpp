@@ -66,7 +66,8 @@ std::unique_ptr<EnergyMeter> make_meter(const std::string& name, const MeterOpti
     return make_meter("cpu-model", options);
   }
   if (!meter_registry().contains(name))
-    throw InputError("meter '" + name + "': unknown; known meters: auto, " + meter_registry().known());
+    throw InputError("meter '" + name + "': unknown; known meters: auto, " +
+                     meter_registry().known());
   const MeterFactory factory = meter_registry().get(name);
   return factory(options);
 }

@@ -5,7 +5,6 @@
 /// Internal to thor's programs (target thor_cli): neither installed nor part of
 /// the exported package, so users of thor::core never see Boost.Program_options.
 #include <boost/program_options.hpp>
-
 #include <functional>
 #include <string>
 

@@ -25,7 +25,7 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
 /// Wraps an Impl (e.g. after weight surgery) into a Model.
 Model make_model(std::unique_ptr<Model::Impl> impl);
 /// Samples [begin, begin+n) of `data` as tensors on `device`.
-std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin, int64_t n,
-                                                        const torch::Device& device);
+std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin,
+                                                        int64_t n, const torch::Device& device);
 
 }  // namespace thor

@@ -69,7 +69,7 @@ struct PrunedModelResult {
   /// Median over the final rounds of pruned / baseline measured in the same
   /// round: a paired figure, shown beside the ratio of medians.
   double paired_energy_ratio = 0.0;
-  bool within_budget = false;           ///< measured <= budget_joules_per_iteration
+  bool within_budget = false;  ///< measured <= budget_joules_per_iteration
   double train_flops = 0.0;
   int64_t params = 0;
   std::vector<CurvePoint> curve;  ///< during the final fine-tune

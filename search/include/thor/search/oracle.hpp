@@ -6,8 +6,8 @@
 /// allocation) and millions of candidates can be filtered per second.
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "thor/cost_oracle.hpp"
@@ -29,7 +29,9 @@ struct SpaceScan {
   bool exhaustive = false;     ///< every point examined (else a uniform sample)
   Genome cheapest, costliest;  ///< lowest and highest estimated energy seen
   double cheapest_joules = 0.0, costliest_joules = 0.0;
-  double feasible_share() const { return examined ? static_cast<double>(feasible) / static_cast<double>(examined) : 0.0; }
+  double feasible_share() const {
+    return examined ? static_cast<double>(feasible) / static_cast<double>(examined) : 0.0;
+  }
 };
 
 class Oracle {
@@ -71,6 +73,7 @@ class Oracle {
 std::optional<Genome> random_feasible(const Oracle& oracle, Rng& rng, int tries = 1000);
 /// A feasible mutation of `parent` (up to `tries` mutations, each applied to
 /// the parent, with a second mutation stacked every other try), or nothing.
-std::optional<Genome> mutate_feasible(const Oracle& oracle, const Genome& parent, Rng& rng, int tries = 200);
+std::optional<Genome> mutate_feasible(const Oracle& oracle, const Genome& parent, Rng& rng,
+                                      int tries = 200);
 
 }  // namespace thor::search

@@ -27,10 +27,10 @@ using Rng = std::mt19937_64;
 /// One point of a search space.
 struct Genome {
   int64_t batch_size = 32;
-  int64_t kernel = 3;                ///< square kernel of every conv layer (padding kernel/2)
-  std::string pooling = "max";       ///< after every conv block: max, avg or none
-  std::vector<int64_t> conv;         ///< output channels of each conv block (size = number of blocks)
-  std::vector<int64_t> linear;       ///< widths of the hidden linear layers before the classifier
+  int64_t kernel = 3;           ///< square kernel of every conv layer (padding kernel/2)
+  std::string pooling = "max";  ///< after every conv block: max, avg or none
+  std::vector<int64_t> conv;    ///< output channels of each conv block (size = number of blocks)
+  std::vector<int64_t> linear;  ///< widths of the hidden linear layers before the classifier
 
   bool operator==(const Genome& o) const;
   bool operator!=(const Genome& o) const { return !(*this == o); }
@@ -44,15 +44,15 @@ struct Genome {
 
 /// Choices at each position of the skeleton.
 struct SearchSpace {
-  std::vector<int64_t> input = {1, 28, 28};  ///< per-sample input shape
-  int64_t classes = 10;                      ///< outputs of the classifier
-  std::vector<int64_t> batch_sizes = {32};   ///< more than one only when the recipe allows it
-  std::vector<int64_t> conv_blocks = {1, 2, 3};  ///< how many conv(+relu+pool) blocks
+  std::vector<int64_t> input = {1, 28, 28};        ///< per-sample input shape
+  int64_t classes = 10;                            ///< outputs of the classifier
+  std::vector<int64_t> batch_sizes = {32};         ///< more than one only when the recipe allows it
+  std::vector<int64_t> conv_blocks = {1, 2, 3};    ///< how many conv(+relu+pool) blocks
   std::vector<int64_t> channels = {4, 8, 16, 32};  ///< output channels a conv layer may have
-  std::vector<int64_t> kernels = {3, 5};     ///< conv kernel sides
-  std::vector<std::string> pooling = {"max"};  ///< max, avg, none (pool of side pool_size)
-  int64_t pool_size = 2;                     ///< kernel and stride of the pools
-  std::vector<int64_t> linear_layers = {0, 1};  ///< hidden linear layers before the classifier
+  std::vector<int64_t> kernels = {3, 5};           ///< conv kernel sides
+  std::vector<std::string> pooling = {"max"};      ///< max, avg, none (pool of side pool_size)
+  int64_t pool_size = 2;                           ///< kernel and stride of the pools
+  std::vector<int64_t> linear_layers = {0, 1};     ///< hidden linear layers before the classifier
   std::vector<int64_t> linear_widths = {32, 64, 128};  ///< features a hidden linear layer may have
 
   /// Throws InputError naming the field, its value and the rule; builds every

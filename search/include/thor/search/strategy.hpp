@@ -18,15 +18,15 @@ namespace thor::search {
 
 /// One proposed point and what became of it.
 struct Candidate {
-  uint64_t id = 0;          ///< proposal order within the search, from 0
-  int64_t generation = 0;   ///< the propose() round it came from, from 0
+  uint64_t id = 0;         ///< proposal order within the search, from 0
+  int64_t generation = 0;  ///< the propose() round it came from, from 0
   Genome genome;
-  Verdict verdict;          ///< the oracle's estimate and feasibility
-  bool trained = false;     ///< a proxy training run produced `accuracy`
-  bool reused = false;      ///< same genome as an earlier candidate: its accuracy, not retrained
-  double accuracy = -1.0;   ///< proxy top-1 accuracy in [0, 1]; -1 when not trained
-  double seconds = 0.0;     ///< wall time of its training run
-  uint64_t seed = 0;        ///< seed of its weights and shuffling
+  Verdict verdict;         ///< the oracle's estimate and feasibility
+  bool trained = false;    ///< a proxy training run produced `accuracy`
+  bool reused = false;     ///< same genome as an earlier candidate: its accuracy, not retrained
+  double accuracy = -1.0;  ///< proxy top-1 accuracy in [0, 1]; -1 when not trained
+  double seconds = 0.0;    ///< wall time of its training run
+  uint64_t seed = 0;       ///< seed of its weights and shuffling
   /// Feasible and evaluated (trained or reused).
   bool scored() const { return verdict.feasible && accuracy >= 0.0; }
 };

@@ -1,0 +1,115 @@
+#pragma once
+// Internal to the profiler: its append-only journal (the resume source) and
+// its progress output.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "thor/error.hpp"
+
+namespace thor::detail {
+
+struct Journal {
+  std::string path;
+  std::map<std::string, RawMeasurement> cache;  // by key + "|" + variant summary
+
+  static std::string id(const std::string& key, const std::string& variant) {
+    return key + "|" + variant;
+  }
+
+  void open(const std::string& p, const nlohmann::json& header) {
+    path = p;
+    if (path.empty()) return;
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    std::ifstream in(path);
+    if (in) {
+      std::string line;
+      bool first = true;
+      while (std::getline(in, line)) {
+        nlohmann::json j;
+        try {
+          j = nlohmann::json::parse(line);
+        } catch (const std::exception&) {
+          continue;  // a line cut by a kill: that measurement is taken again
+        }
+        if (first) {
+          first = false;
+          if (j.contains("journal")) {
+            if (j != header)
+              throw InputError(path + ": journal was written with other settings (" + j.dump() +
+                               "); delete it or choose another output");
+            continue;
+          }
+        }
+        if (!j.contains("key")) continue;
+        RawMeasurement m;
+        m.features = j.at("features").get<std::vector<double>>();
+        m.variant = j.at("variant").get<std::string>();
+        m.measured = j.at("measured").get<double>();
+        m.cv = j.at("cv").get<double>();
+        m.seconds = j.at("seconds").get<double>();
+        m.flops = j.at("flops").get<double>();
+        m.variance = j.at("median_variance").get<double>();
+        m.feed = j.at("feed").get<std::string>();
+        cache[id(j.at("key").get<std::string>(), m.variant)] = m;
+      }
+      if (!first) return;
+    }
+    append(header);
+  }
+
+  void append(const nlohmann::json& j) {
+    if (path.empty()) return;
+    FILE* f = std::fopen(path.c_str(), "a");
+    if (!f) throw InputError(path + ": cannot open journal for appending");
+    const std::string line = j.dump() + "\n";
+    std::fwrite(line.data(), 1, line.size(), f);
+    std::fflush(f);
+    ::fsync(fileno(f));
+    std::fclose(f);
+  }
+};
+
+class Progress {
+ public:
+  explicit Progress(bool on) : on_(on), tty_(on && ::isatty(STDERR_FILENO)) {}
+  void update(size_t kind_index, size_t kinds, const std::string& key, size_t points,
+              size_t max_points, double rel_std, double target, double elapsed) {
+    if (!on_) return;
+    std::ostringstream s;
+    s << "[kind " << kind_index + 1 << "/" << kinds << "] " << key << "  points " << points << "/"
+      << max_points;
+    if (rel_std >= 0)
+      s << "  std " << std::fixed << std::setprecision(1) << rel_std * 100 << "% (stop < "
+        << target * 100 << "%)";
+    s << "  " << std::fixed << std::setprecision(1) << elapsed << " s";
+    if (tty_) {
+      const int width = 20;
+      const int filled = static_cast<int>(
+          width * (kind_index + double(points) / std::max<size_t>(1, max_points)) / kinds);
+      std::cerr << "\r\033[K[" << std::string(std::min(filled, width), '#')
+                << std::string(width - std::min(filled, width), '.') << "] " << s.str()
+                << std::flush;
+    } else {
+      std::cerr << "profile: " << s.str() << "\n";
+    }
+  }
+  void done() {
+    if (tty_) std::cerr << "\n";
+  }
+
+ private:
+  bool on_, tty_;
+};
+
+}  // namespace thor::detail
