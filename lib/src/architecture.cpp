@@ -163,8 +163,8 @@ std::vector<LayerInfo> Architecture::infer() const {
   for (int64_t d : input)
     if (d <= 0)
       throw InputError("input: every dimension must be positive, got " + shape_str(input));
-  if (batch_size <= 0)
-    throw InputError("batch_size: must be positive, got " + std::to_string(batch_size));
+  if (batch_size <= 0 || batch_size > (1 << 20))
+    throw InputError("batch_size: expected 1 .. 1048576, got " + std::to_string(batch_size));
   if (layers.empty()) throw InputError("layers: the architecture has no layers");
 
   std::vector<LayerInfo> infos;
@@ -372,20 +372,19 @@ Layer parse_layer(const YamlCursor& c) {
     c.fail("expected a layer: a name (relu) or one 'name: parameters' entry");
   const std::string name = c.node.begin()->first.as<std::string>();
   const YamlCursor p = c.child(name);
-  const int64_t big = std::numeric_limits<int32_t>::max();
   if (name == "conv") {
     p.allow_only({"out", "kernel", "stride", "padding"});
     if (!p.has("out")) p.fail("missing 'out' (output channels)");
     if (!p.has("kernel")) p.fail("missing 'kernel'");
-    return Layer::conv(p.get_int("out", 0, 1, big), p.get_int("kernel", 0, 1, big),
-                       p.get_int("stride", 1, 1, big), p.get_int("padding", 0, 0, big));
+    return Layer::conv(p.get_int("out", 0), p.get_int("kernel", 0), p.get_int("stride", 1),
+                       p.get_int("padding", 0));
   }
   if (name == "linear") {
     if (p.is_scalar())
       return Layer::linear(p.as_int() > 0 ? p.as_int() : (p.fail("must be positive"), 0));
     p.allow_only({"out"});
     if (!p.has("out")) p.fail("missing 'out' (output features)");
-    return Layer::linear(p.get_int("out", 0, 1, big));
+    return Layer::linear(p.get_int("out", 0));
   }
   if (name == "maxpool" || name == "avgpool") {
     const LayerType t = name == "maxpool" ? LayerType::maxpool : LayerType::avgpool;
@@ -396,8 +395,8 @@ Layer parse_layer(const YamlCursor& c) {
     }
     p.allow_only({"kernel", "stride", "padding"});
     if (!p.has("kernel")) p.fail("missing 'kernel'");
-    Layer l = Layer::pool(t, p.get_int("kernel", 0, 1, big), p.get_int("stride", 0, 1, big));
-    l.padding = p.get_int("padding", 0, 0, big);
+    Layer l = Layer::pool(t, p.get_int("kernel", 0), p.get_int("stride", 0));
+    l.padding = p.get_int("padding", 0);
     return l;
   }
   if (name == "dropout") {
@@ -407,7 +406,7 @@ Layer parse_layer(const YamlCursor& c) {
       return Layer::dropout(v);
     }
     p.allow_only({"p"});
-    return Layer::dropout(p.get_double("p", 0.5, 0.0, 0.999999));
+    return Layer::dropout(p.get_double("p", 0.5));
   }
   if (name == "relu" || name == "flatten" || name == "batchnorm") {
     if (!p.node.IsNull() && !(p.is_map() && p.node.size() == 0))
@@ -428,11 +427,7 @@ Architecture parse_architecture_cursor(const YamlCursor& c) {
   if (!c.has("input")) c.fail("missing 'input' ([C, H, W] or [features])");
   const YamlCursor in = c.child("input");
   a.input = in.as_int_list();
-  if (a.input.empty() || a.input.size() == 2 || a.input.size() > 3)
-    in.fail("expected [C, H, W] or [features]");
-  for (int64_t d : a.input)
-    if (d <= 0) in.fail("every dimension must be positive");
-  a.batch_size = c.get_int("batch_size", 32, 1, 1 << 20);
+  a.batch_size = c.get_int("batch_size", 32);
   if (!c.has("layers")) c.fail("missing 'layers'");
   const YamlCursor layers = c.child("layers");
   layers.expect_sequence();
@@ -441,11 +436,14 @@ Architecture parse_architecture_cursor(const YamlCursor& c) {
     a.validate();
   } catch (const InputError& e) {
     // Point at the offending layer's line when the message names one.
+    // The rules live in validate(); point at the offending key's line.
     const std::string msg = e.what();
     if (msg.rfind("layer ", 0) == 0) {
       const size_t idx = std::stoul(msg.substr(6));
       if (idx < layers.node.size()) layers.at(idx).fail(msg);
     }
+    if (msg.rfind("input: ", 0) == 0) in.fail(msg.substr(7));
+    if (msg.rfind("batch_size: ", 0) == 0) c.child("batch_size").fail(msg.substr(12));
     c.fail(msg);
   }
   return a;

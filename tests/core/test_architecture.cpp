@@ -113,6 +113,17 @@ TEST_CASE("bad YAML names the file, line and key") {
   CHECK(error_of("input: [1, 8, 8]\n").find("missing 'layers'") != std::string::npos);
 }
 
+TEST_CASE("layer rules live in validate(); the parser reports them at the key's line") {
+  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - flatten\n  - linear: {out: 0}\n") ==
+        "a.yaml:4: key 'layers[1]': layer 1 (linear): out must be positive (zero features), got 0");
+  CHECK(error_of("input: [1, 8, 8]\nbatch_size: 0\nlayers:\n  - flatten\n  - linear: 2\n") ==
+        "a.yaml:2: key 'batch_size': expected 1 .. 1048576, got 0");
+  CHECK(error_of("input: [1, 0, 8]\nlayers:\n  - flatten\n  - linear: 2\n")
+            .find("a.yaml:1: key 'input'") == 0);
+  CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - flatten\n  - dropout: {p: 1.5}\n  - linear: 2\n")
+            .find("a.yaml:4: key 'layers[1]': layer 1 (dropout): p must be in [0, 1)") == 0);
+}
+
 TEST_CASE("layer parsing splits blocks and keys kinds as in the paper") {
   const Architecture a = architecture_from_yaml_text(kLenet, "lenet.yaml");
   const auto blocks = split_blocks(a);
