@@ -8,6 +8,19 @@ find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
+# MPI (Open MPI from Debian) is optional: without it every program is one
+# process, exactly as before (thor::Cluster has one rank).
+option(THOR_WITH_MPI "Distribute candidate evaluation over MPI ranks when MPI is found" ON)
+set(THOR_HAVE_MPI OFF)
+if(THOR_WITH_MPI)
+  # The C API through the C++ compiler; the deprecated C++ bindings are not used.
+  set(MPI_CXX_SKIP_MPICXX ON CACHE BOOL "thor uses MPI's C API only")
+  find_package(MPI COMPONENTS CXX QUIET)
+  if(MPI_CXX_FOUND)
+    set(THOR_HAVE_MPI ON)
+  endif()
+endif()
+message(STATUS "thor: MPI ${THOR_HAVE_MPI}")
 
 # Header-only libraries without a CMake package in Debian.
 find_path(THOR_LBFGSPP_INCLUDE_DIR LBFGSB.h PATHS /usr/include PATH_SUFFIXES LBFGSpp NO_CACHE)

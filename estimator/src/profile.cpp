@@ -1,6 +1,7 @@
 #include "thor/profile.hpp"
 
 #include <Eigen/Dense>
+#include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <thread>
@@ -68,6 +69,8 @@ std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) 
 
 namespace {
 std::string read_cpu_model() {
+  // For containers that hide /proc/cpuinfo, and for tests of mixed nodes.
+  if (const char* forced = std::getenv("THOR_CPU_MODEL"); forced && *forced) return forced;
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line))
@@ -78,6 +81,24 @@ std::string read_cpu_model() {
   return "unknown";
 }
 }  // namespace
+
+HostDescription describe_host() {
+  return {read_cpu_model(), static_cast<int>(std::thread::hardware_concurrency()),
+          thor::torch_version()};
+}
+
+std::vector<std::string> host_differences(const ProfileSettings& p, const HostDescription& h) {
+  std::vector<std::string> d;
+  if (p.cpu_model != h.cpu_model)
+    d.push_back("cpu_model: " + p.cpu_model + " (profile) vs " + h.cpu_model + " (host)");
+  if (p.cores != h.cores)
+    d.push_back("cores: " + std::to_string(p.cores) + " (profile) vs " + std::to_string(h.cores) +
+                " (host)");
+  if (p.torch_version != h.torch_version)
+    d.push_back("torch_version: " + p.torch_version + " (profile) vs " + h.torch_version +
+                " (host)");
+  return d;
+}
 
 ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOptions& mo,
                                          const MeasureOptions& measure, const TrainFeed& feed,

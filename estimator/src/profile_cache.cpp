@@ -1,6 +1,9 @@
 #include "thor/profile_cache.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "thor/cluster.hpp"
 
 namespace thor {
 
@@ -69,6 +72,31 @@ ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter
     fs::remove(po.journal_path, ec);
   }
   return d;
+}
+
+DeviceProfile share_profile(const std::function<DeviceProfile()>& make) {
+  const Cluster& cluster = Cluster::world();
+  if (!cluster.distributed()) return make();
+  const std::string text = cluster.broadcast(cluster.root() ? make().to_json().dump() : "");
+  DeviceProfile profile = DeviceProfile::from_json(nlohmann::json::parse(text), "rank 0's profile");
+  const HostDescription me = describe_host();
+  const nlohmann::json mine = {{"host", cluster.host()},
+                               {"cpu_model", me.cpu_model},
+                               {"cores", me.cores},
+                               {"torch_version", me.torch_version}};
+  const auto hosts = cluster.all_gather(mine.dump());
+  for (size_t r = 0; r < hosts.size(); ++r) {
+    const auto h = nlohmann::json::parse(hosts[r]);
+    const HostDescription d{h.at("cpu_model").get<std::string>(), h.at("cores").get<int>(),
+                            h.at("torch_version").get<std::string>()};
+    const auto diff = host_differences(profile.settings, d);
+    if (!diff.empty())
+      throw InputError("rank " + std::to_string(r) + " on " + h.at("host").get<std::string>() +
+                       " is another kind of device than the profile describes (" + diff.front() +
+                       "); its energy would not be what the profile predicts: run the job on "
+                       "nodes of one kind, or profile each kind and run a job per kind");
+  }
+  return profile;
 }
 
 }  // namespace thor

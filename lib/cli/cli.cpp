@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "thor/cluster.hpp"
 #include "thor/error.hpp"
 #include "thor/protocol.hpp"
 
@@ -13,17 +14,24 @@ std::string version() { return THOR_VERSION; }
 int run(const std::string& program, const std::function<int()>& body) {
   // Training throughput and measurements both depend on it; see protocol.hpp.
   if (!std::getenv("THOR_NO_PIN_ALLOCATOR")) pin_allocator();
+  // Under mpirun every rank runs this; an error on one rank must end them
+  // all (the others would wait for it forever), with the same exit code.
+  const Cluster& cluster = Cluster::world();
+  const std::string who =
+      cluster.distributed() ? program + " (rank " + std::to_string(cluster.rank()) + ")" : program;
+  auto fail = [&](int code, const std::string& text) {
+    std::cerr << who << ": " << text << "\n" << std::flush;
+    if (cluster.distributed()) cluster.abort(code);
+    return code;
+  };
   try {
     return body();
   } catch (const po::error& e) {
-    std::cerr << program << ": error: " << e.what() << " (see " << program << " --help)\n";
-    return kExitBadInput;
+    return fail(kExitBadInput, std::string("error: ") + e.what() + " (see " + program + " --help)");
   } catch (const InputError& e) {
-    std::cerr << program << ": error: " << e.what() << "\n";
-    return kExitBadInput;
+    return fail(kExitBadInput, std::string("error: ") + e.what());
   } catch (const std::exception& e) {
-    std::cerr << program << ": internal error: " << e.what() << "\n";
-    return kExitInternal;
+    return fail(kExitInternal, std::string("internal error: ") + e.what());
   }
 }
 

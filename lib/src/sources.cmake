@@ -2,6 +2,7 @@ list(APPEND THOR_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/yaml_util.cpp
   ${CMAKE_CURRENT_LIST_DIR}/gnuplot.cpp
   ${CMAKE_CURRENT_LIST_DIR}/io.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cluster.cpp
   ${CMAKE_CURRENT_LIST_DIR}/architecture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/layer_kind.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp

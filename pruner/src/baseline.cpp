@@ -1,8 +1,13 @@
 // Step 1 of the pruning loop: the data split and the baseline model.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <optional>
 
 #include "loop.hpp"
+#include "thor/cluster.hpp"
 #include "thor/format.hpp"
 #include "thor/parallel.hpp"
 
@@ -90,6 +95,34 @@ Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const 
   b.params = recipe.model.params();
   say(strf("baseline test accuracy %.2f%% (%.1f s)", 100.0 * b.accuracy, b.train_seconds));
   return baseline;
+}
+
+Model share_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
+                     EnergyMeter* meter, BaselineResult& b, const Say& say,
+                     const std::string& checkpoint) {
+  const Cluster& cluster = Cluster::world();
+  std::optional<Model> baseline;
+  if (cluster.root()) {
+    baseline.emplace(prepare_baseline(recipe, options, data, *meter, b, say));
+    baseline->save(checkpoint);
+  }
+  if (cluster.distributed()) {
+    // The weights as rank 0 trained them, through a file of this rank's own.
+    const std::string bytes = cluster.broadcast(cluster.root() ? read_file(checkpoint) : "");
+    if (!cluster.root()) {
+      const auto tmp = std::filesystem::temp_directory_path() /
+                       ("thor-baseline-" + std::to_string(::getpid()) + ".ckpt");
+      write_file_atomic(tmp.string(), bytes);
+      baseline.emplace(Model::load(tmp.string(), recipe.model, recipe.device));
+      std::filesystem::remove(tmp);
+    }
+  }
+  b.architecture = recipe.model.summary();
+  b.channels = recipe.model.channels();
+  b.channels.pop_back();
+  b.train_flops = recipe.model.train_flops();
+  b.params = recipe.model.params();
+  return std::move(*baseline);
 }
 
 }  // namespace thor::pruner::detail

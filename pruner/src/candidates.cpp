@@ -6,6 +6,7 @@
 #include <set>
 
 #include "loop.hpp"
+#include "thor/cluster.hpp"
 #include "thor/cost_oracle.hpp"
 #include "thor/format.hpp"
 #include "thor/parallel.hpp"
@@ -78,7 +79,7 @@ void verify(const Context& ctx, PrunedModelResult& r) {
   for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
     CandidateRecord& c = r.candidates[k];
     const auto m =
-        measure_interleaved({base, base.with_channels(c.channels)}, ctx.meter, ctx.recipe.measure,
+        measure_interleaved({base, base.with_channels(c.channels)}, *ctx.meter, ctx.recipe.measure,
                             TrainFeed{&ctx.data.train, ctx.recipe.train});
     c.measured_joules = m[1].joules_per_iteration;
     c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
@@ -128,12 +129,12 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
   const std::string suffix = run_index == 0 ? "" : "_" + r.oracle;
   r.files_yaml = "pruned" + suffix + ".yaml";
   r.files_model = "model" + suffix + ".pt";
-  write_file_atomic(ctx.staging.file(r.files_yaml), "# Pruned by thor (oracle: " + r.oracle +
-                                                        ") from " + ctx.recipe.path + "\n" +
-                                                        arch.to_yaml());
-  pruned.export_torchscript(ctx.staging.file(r.files_model));
+  write_file_atomic(ctx.staging->file(r.files_yaml), "# Pruned by thor (oracle: " + r.oracle +
+                                                         ") from " + ctx.recipe.path + "\n" +
+                                                         arch.to_yaml());
+  pruned.export_torchscript(ctx.staging->file(r.files_model));
   r.torchscript_accuracy =
-      torchscript_accuracy(ctx.staging.file(r.files_model), ctx.data.test, o.test_samples);
+      torchscript_accuracy(ctx.staging->file(r.files_model), ctx.data.test, o.test_samples);
   ctx.say(strf("[%s] test accuracy %.2f%% (TorchScript %.2f%%)", r.oracle.c_str(),
                100.0 * r.accuracy, 100.0 * r.torchscript_accuracy));
 }
@@ -205,6 +206,7 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
                since(t_short), 100.0 * r.candidates.front().short_accuracy,
                list(r.candidates.front().channels).c_str()));
   r.winner = 0;
+  if (!Cluster::world().root()) return r;  // rank 0 verifies and builds the winner
   if (verify_winner && o.verify > 0) verify(ctx, r);
   finish_winner(ctx, r, run_index);
   return r;

@@ -32,6 +32,13 @@ using Say = std::function<void(const std::string&)>;
 Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
                        EnergyMeter& meter, BaselineResult& b, const Say& say);
 
+/// The baseline on every rank: rank 0 prepares it (and saves it as
+/// `checkpoint`), the others get its weights from rank 0; every rank fills
+/// b's shape fields.
+Model share_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
+                     EnergyMeter* meter, BaselineResult& b, const Say& say,
+                     const std::string& checkpoint);
+
 /// Everything one oracle run needs, shared by the runs.
 struct Context {
   const Recipe& recipe;
@@ -39,9 +46,9 @@ struct Context {
   const Model& baseline;
   ChannelConfig baseline_channels;  ///< the prunable layers' counts (all but the last)
   const DataSplit& data;
-  EnergyMeter& meter;
+  EnergyMeter* meter;  ///< rank 0 only (others: null)
   const Estimator& estimator;
-  const StagingFolder& staging;
+  const StagingFolder* staging;  ///< rank 0 only (others: null)
   double baseline_estimated = 0.0;
   std::vector<std::string>& warnings;
   Say say;
@@ -57,8 +64,9 @@ struct Pool {
 Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
                const std::vector<std::string>& oracles);
 
-/// Steps 4-5 of the loop for one oracle: select, short fine-tunes, verify
-/// (when `verify`), surgery, the final fine-tune and the export.
+/// Steps 4-5 of the loop for one oracle: select, short fine-tunes (across
+/// the ranks), then on rank 0: verify (when `verify`), surgery, the final
+/// fine-tune and the export.
 PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::string& oracle,
                              bool verify, int run_index);
 

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "loop.hpp"
 #include "plots.hpp"
+#include "thor/cluster.hpp"
 #include "thor/format.hpp"
 #include "thor/profile_cache.hpp"
 #include "thor/protocol.hpp"
@@ -117,29 +120,37 @@ void check_recipe(const Recipe& recipe, const PruneOptions& options) {
 PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const auto t0 = Clock::now();
   check_recipe(recipe, options);
+  // Under mpirun every rank runs the loop; rank 0 alone meters, profiles and
+  // writes, the others fine-tune their share of candidates (docs/cluster.md).
+  const Cluster& cluster = Cluster::world();
+  const bool root = cluster.root();
   if (recipe.meter == "sim") register_sim_meter();
-  auto meter = make_meter(recipe.meter, recipe.meter_options);
+  std::unique_ptr<EnergyMeter> meter;
+  if (root) meter = make_meter(recipe.meter, recipe.meter_options);
   const detail::Say say = [&](const std::string& s) {
-    if (options.progress) std::cerr << "prune: " << s << "\n" << std::flush;
+    if (options.progress && root) std::cerr << "prune: " << s << "\n" << std::flush;
   };
   // Data first: a missing dataset must fail before anything is written.
   say("loading " + recipe.data.dataset + " from " + recipe.data.resolved_root());
   const detail::DataSplit data = detail::load_split(recipe, options);
-  StagingFolder staging(recipe.output);
+  std::optional<StagingFolder> staging;
+  if (root) staging.emplace(recipe.output);
   PruneResult result;
   result.recipe = recipe.path;
   result.output = recipe.output;
-  result.meter = meter->describe();
-  result.meter_kind = to_string(meter->kind());
+  result.meter = meter ? meter->describe() : "";
+  result.meter_kind = meter ? to_string(meter->kind()) : "";
   result.strategy = options.strategy;
   result.budget = options.budget.describe(recipe.train.iterations);
   result.train_iterations = recipe.train.iterations;
 
   // 1-3. The baseline, a profile, the baseline's estimate.
   BaselineResult& b = result.baseline;
-  const Model baseline = detail::prepare_baseline(recipe, options, data, *meter, b, say);
-  baseline.save(staging.file("baseline.ckpt"));
-  const Estimator estimator(profile_baseline(recipe, options, data, *meter, staging, result, say));
+  const Model baseline =
+      detail::share_baseline(recipe, options, data, meter.get(), b, say,
+                             root ? staging->file("baseline.ckpt") : std::string());
+  const Estimator estimator(share_profile(
+      [&] { return profile_baseline(recipe, options, data, *meter, *staging, result, say); }));
   const EstimateResult est = estimator.estimate(recipe.model);
   b.estimated_joules_per_iteration = est.joules_per_iteration;
   b.estimated_std = est.std;
@@ -148,10 +159,17 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
            est.joules_per_iteration, est.flops_joules, result.budget.c_str()));
 
   // 4-5. The loop, once per oracle, on one candidate pool.
-  const detail::Context ctx{recipe,          options, baseline,
-                            b.channels,      data,    *meter,
-                            estimator,       staging, est.joules_per_iteration,
-                            result.warnings, say};
+  const detail::Context ctx{recipe,
+                            options,
+                            baseline,
+                            b.channels,
+                            data,
+                            meter.get(),
+                            estimator,
+                            staging ? &*staging : nullptr,
+                            est.joules_per_iteration,
+                            result.warnings,
+                            say};
   std::vector<std::string> oracles{"estimator", "flops"};
   oracles.insert(oracles.end(), options.compare.begin(), options.compare.end());
   const detail::Pool pool = detail::make_pool(ctx, b.channels, oracles);
@@ -159,15 +177,21 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   for (size_t i = 0; i < options.compare.size(); ++i)
     result.compare.push_back(
         detail::run_oracle(ctx, pool, options.compare[i], false, static_cast<int>(i) + 1));
+  if (!root) {
+    cluster.barrier();  // idle while rank 0 meters and writes
+    result.message = "rank " + std::to_string(cluster.rank()) + ": fine-tuned its share";
+    return result;
+  }
 
   // 6-7. Final figures, plots, report, then the folder into place.
   say("measuring the baseline and the pruned models");
   measure_final(recipe, options, data, *meter, result, say);
   if (options.plots)
-    result.plots = detail::write_plots(result, staging.path().string(), result.warnings);
+    result.plots = detail::write_plots(result, staging->path().string(), result.warnings);
   result.total_seconds = since(t0);
-  write_file_atomic(staging.file("report.json"), result.to_json().dump(2) + "\n");
-  staging.commit();
+  write_file_atomic(staging->file("report.json"), result.to_json().dump(2) + "\n");
+  staging->commit();
+  cluster.barrier();
   return result;
 }
 

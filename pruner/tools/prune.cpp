@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "thor/cli.hpp"
+#include "thor/cluster.hpp"
 #include "thor/pruner/options.hpp"
 #include "thor/pruner/pruner.hpp"
 #include "thor/pruner/strategy.hpp"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (vm.count("no-plots")) options.plots = false;
     if (vm.count("quiet")) options.progress = false;
     const thor::pruner::PruneResult result = thor::pruner::run_pruning(recipe, options);
+    if (!thor::Cluster::world().root()) return thor::cli::kExitOk;  // rank 0 reports
     std::cout << result.full_report();
     return thor::cli::kExitOk;
   });

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "thor/cluster.hpp"
 #include "thor/error.hpp"
 #include "thor/format.hpp"
 #include "thor/profile_cache.hpp"
@@ -186,8 +187,12 @@ InputError unreachable(const Oracle& oracle, const SpaceScan& scan) {
 
 SearchJobResult run_search_job(const SearchJobOptions& options) {
   options.validate();
+  // Under mpirun every rank runs the job; rank 0 alone profiles, meters,
+  // prints and writes (docs/cluster.md).
+  const Cluster& cluster = Cluster::world();
+  const bool root = cluster.root();
   auto say = [&](const std::string& line) {
-    if (options.progress) std::cerr << "search: " << line << "\n" << std::flush;
+    if (options.progress && root) std::cerr << "search: " << line << "\n" << std::flush;
   };
 
   // 1. The recipe and the overrides, all checked before anything slow happens.
@@ -195,6 +200,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   SearchRecipe sr = parse_search_recipe(recipe);
   SearchOptions& so = sr.options;
   apply_overrides(options, sr, recipe.path);
+  so.progress = options.progress && root;
 
   SearchJobResult job;
   job.recipe = recipe.path;
@@ -204,9 +210,10 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   const fs::path output = job.output;
   const fs::path compare_dir = output / ("compare-" + options.compare);
   if (meter_name == "sim") register_sim_meter();
-  auto meter = make_meter(meter_name, recipe.meter_options);
-  job.meter = meter->describe();
-  if (options.fresh) {
+  std::unique_ptr<EnergyMeter> meter;
+  if (root) meter = make_meter(meter_name, recipe.meter_options);
+  job.meter = meter ? meter->describe() : "none (rank " + std::to_string(cluster.rank()) + ")";
+  if (options.fresh && root) {
     fs::remove(output / "checkpoint.json");
     if (!options.compare.empty()) fs::remove(compare_dir / "checkpoint.json");
   }
@@ -214,7 +221,8 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   // 2. A profile that covers every structure of the space at its largest
   // widths, made on the data and optimizer the candidates train with.
   const auto [train, test] = load_recipe_data(recipe.data);
-  const Estimator estimator(job_profile(recipe, sr.space, train, *meter, options.progress, job));
+  const Estimator estimator(share_profile(
+      [&] { return job_profile(recipe, sr.space, train, *meter, options.progress, job); }));
 
   // 3. The oracle, and what the budget leaves of the space.
   const Oracle oracle(estimator, sr.space, so.oracle);
@@ -227,7 +235,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   // 4. The search (and the comparison run).
   const Evaluator evaluate = make_training_evaluator(train, test, so.proxy, so.train);
   so.checkpoint = (output / "checkpoint.json").string();
-  fs::create_directories(output);
+  if (root) fs::create_directories(output);
   const int64_t proxy_samples = std::min<int64_t>(
       so.proxy.train_limit < 0 ? train.size() : so.proxy.train_limit, train.size());
   say(so.strategy + ", " + std::to_string(so.candidates) + " candidates, " +
@@ -240,15 +248,22 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
     SearchOptions co = so;
     co.strategy = options.compare;
     co.checkpoint = (compare_dir / "checkpoint.json").string();
-    fs::create_directories(compare_dir);
+    if (root) fs::create_directories(compare_dir);
     job.comparison = run_search(oracle, evaluate, co);
-    write_outputs(compare_dir.string(), oracle, *job.comparison, co, &scan, nullptr);
+    if (root) write_outputs(compare_dir.string(), oracle, *job.comparison, co, &scan, nullptr);
+  }
+  if (!root) {
+    // The other ranks' part is done; they wait, idle, while rank 0 meters.
+    cluster.barrier();
+    job.message = "rank " + std::to_string(cluster.rank()) + ": evaluated its share of candidates";
+    return job;
   }
   const SearchResult& result = job.search;
   if (!result.best) {
     job.files = write_outputs(job.output, oracle, result, so, &scan, nullptr);
     job.status = SearchJobStatus::no_winner;
     job.message = result.message;
+    cluster.barrier();
     return job;
   }
 
@@ -270,6 +285,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   job.message = "the winner's measured energy, " + joules_text(fin.measured_joules()) + ", is " +
                 (fin.within_budget() ? "within" : "over") + " the budget of " +
                 joules_text(fin.budget_joules);
+  cluster.barrier();
   return job;
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "thor/cluster.hpp"
 #include "thor/format.hpp"
 #include "thor/io.hpp"
 #include "thor/parallel.hpp"
@@ -145,9 +146,13 @@ struct Replay {
 std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohmann::json& want,
                                            bool progress) {
   std::map<uint64_t, Replay> out;
-  if (path.empty() || !std::filesystem::exists(path)) return out;
+  // Rank 0's checkpoint is the one every rank replays (docs/cluster.md).
+  const Cluster& cluster = Cluster::world();
+  const bool here = !path.empty() && std::filesystem::exists(path);
+  const std::string text = cluster.broadcast(cluster.root() && here ? read_file(path) : "");
+  if (text.empty()) return out;
   try {
-    const auto j = nlohmann::json::parse(read_file(path));
+    const auto j = nlohmann::json::parse(text);
     if (j.at("fingerprint") != want) {
       if (progress)
         std::cerr << "search: " << path << " was made with other settings; starting a new search\n";
@@ -171,7 +176,7 @@ std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohma
 
 void save_checkpoint(const std::string& path, const nlohmann::json& fp,
                      const std::vector<Candidate>& all) {
-  if (path.empty()) return;
+  if (path.empty() || !Cluster::world().root()) return;
   nlohmann::json j;
   j["version"] = 1;
   j["fingerprint"] = fp;
@@ -241,13 +246,23 @@ void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, s
   std::stable_sort(to_train.begin(), to_train.end(), [&](size_t a, size_t b) {
     return round[a].verdict.joules > round[b].verdict.joules;
   });
-  parallel_queue(threads, to_train.size(), [&](size_t k) {
-    Candidate& c = round[to_train[k]];
+  // Across the ranks (each candidate's seed fixes its result, so any number
+  // of ranks gives the same accuracies); each result is accuracy and seconds.
+  const auto results = distribute(to_train.size(), threads, [&](size_t k) {
+    const Candidate& c = round[to_train[k]];
     const auto start = std::chrono::steady_clock::now();
-    c.accuracy = evaluate(oracle.space().build(c.genome), c.seed);
-    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    c.trained = true;
+    double r[2] = {evaluate(oracle.space().build(c.genome), c.seed), 0.0};
+    r[1] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::string(reinterpret_cast<const char*>(r), sizeof r);
   });
+  for (size_t k = 0; k < to_train.size(); ++k) {
+    Candidate& c = round[to_train[k]];
+    double r[2];
+    results[k].copy(reinterpret_cast<char*>(r), sizeof r);
+    c.accuracy = r[0];
+    c.seconds = r[1];
+    c.trained = true;
+  }
   // Duplicates within this round take their twin's fresh accuracy.
   for (auto& c : round)
     if (c.reused && c.accuracy < 0) c.accuracy = round[scored[c.genome] - offset].accuracy;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "thor/cli.hpp"
+#include "thor/cluster.hpp"
 #include "thor/search/job.hpp"
 #include "thor/search/strategy.hpp"
 
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     job.progress = vm.count("quiet") == 0;
     if (job.recipe_path.empty()) job.recipe_path = default_recipe();
     const SearchJobResult result = run_search_job(job);
+    if (!thor::Cluster::world().root()) return thor::cli::kExitOk;  // rank 0 reports
     std::cout << result.full_report();
     if (result.status == SearchJobStatus::no_winner) throw std::runtime_error(result.message);
     return thor::cli::kExitOk;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prints the decisions of the golden prune and search runs (sim meter, fixed
-# seeds): what a refactor must leave unchanged. Usage: decisions.sh BIN_DIR OUT_DIR
+# seeds): what a refactor must leave unchanged, and what any number of MPI
+# ranks must reproduce. Usage: decisions.sh BIN_DIR OUT_DIR [LAUNCHER...]
+# e.g. decisions.sh build/bin out mpirun --oversubscribe -np 3
 set -euo pipefail
-bin="$1"; out="$2"; here="$(cd "$(dirname "$0")" && pwd)"
+bin="$1"; out="$2"; shift 2; here="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$out"; mkdir -p "$out"
-"$bin/prune" --recipe "$here/prune_sim.yaml" --output "$out/prune" --quiet >/dev/null
-"$bin/search" --recipe "$here/search_sim.yaml" --profile "$out/search_profile.json" \
+"$@" "$bin/prune" --recipe "$here/prune_sim.yaml" --output "$out/prune" --quiet >/dev/null
+"$@" "$bin/search" --recipe "$here/search_sim.yaml" --profile "$out/search_profile.json" \
   --output "$out/search" --fresh --quiet --no-final-train >/dev/null
 python3 - "$out" <<'PY'
 import json, sys

@@ -126,6 +126,19 @@ struct ProfileSettings {
                                  const std::vector<int64_t>& data_shape = {});
 };
 
+/// The host as a profile records it. THOR_CPU_MODEL overrides the CPU
+/// model read from /proc/cpuinfo (containers that hide it; tests).
+struct HostDescription {
+  std::string cpu_model;
+  int cores = 0;
+  std::string torch_version;
+};
+HostDescription describe_host();
+/// What differs between the host a profile was made on and `host`
+/// ("cpu_model: A (profile) vs B (host)"); empty when they match.
+std::vector<std::string> host_differences(const ProfileSettings& profile,
+                                          const HostDescription& host);
+
 struct DeviceProfile {
   /// 2: work-model layer models, per-point variances, reference workload,
   /// anchors, training feed. Version-1 profiles are refused (profile again).

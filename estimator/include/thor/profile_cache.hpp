@@ -55,4 +55,13 @@ std::string profile_mismatch(const DeviceProfile& profile,
 /// the read error as the reason.
 ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter);
 
+/// The profile of a job on every rank (thor::Cluster). Rank 0 runs `make`
+/// (ensure_profile, typically) and broadcasts the result; every rank's host
+/// must match the profile's (CPU model, cores, LibTorch), else every rank
+/// throws the same InputError naming the rank, its host and the difference:
+/// a profile describes one kind of device, and its joules do not transfer to
+/// another (profile each node type and run a job on one type). One rank:
+/// make() alone (ensure_profile's settings check already covers the host).
+DeviceProfile share_profile(const std::function<DeviceProfile()>& make);
+
 }  // namespace thor
