@@ -13,6 +13,7 @@ THOR_PACKAGES=(
   doctest-dev nlohmann-json3-dev zlib1g-dev liblbfgspp-dev libstb-dev
   dataset-fashion-mnist gnuplot-nox
   python3-sklearn python3-numpy python3-torch
+  libopenmpi-dev openmpi-bin
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

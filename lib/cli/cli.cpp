@@ -1,6 +1,8 @@
 #include "thor/cli.hpp"
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <iostream>
 
 #include "thor/cluster.hpp"
@@ -20,6 +22,10 @@ int run(const std::string& program, const std::function<int()>& body) {
   const std::string who =
       cluster.distributed() ? program + " (rank " + std::to_string(cluster.rank()) + ")" : program;
   auto fail = [&](int code, const std::string& text) {
+    // Most errors happen on every rank alike; rank 0's message and abort
+    // usually end the job before the others repeat it.
+    if (cluster.distributed() && !cluster.root())
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
     std::cerr << who << ": " << text << "\n" << std::flush;
     if (cluster.distributed()) cluster.abort(code);
     return code;
