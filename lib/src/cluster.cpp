@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -142,13 +143,30 @@ void Cluster::abort(int code) const {
   std::exit(code);
 }
 
+std::vector<int> assign_ranks(size_t count, int ranks, const std::vector<double>& cost) {
+  std::vector<int> owner(count);
+  std::vector<double> load(static_cast<size_t>(std::max(1, ranks)), 0.0);
+  for (size_t i = 0; i < count; ++i) {
+    if (cost.size() != count) {
+      owner[i] = static_cast<int>(i % load.size());
+      continue;
+    }
+    // Least loaded rank; ties to the lowest rank, so every rank agrees.
+    const auto r = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    owner[i] = static_cast<int>(r);
+    load[r] += std::max(0.0, cost[i]);
+  }
+  return owner;
+}
+
 std::vector<std::string> distribute(size_t count, int threads,
-                                    const std::function<std::string(size_t)>& work) {
+                                    const std::function<std::string(size_t)>& work,
+                                    const std::vector<double>& cost) {
   const Cluster& c = Cluster::world();
-  const auto size = static_cast<size_t>(c.size());
-  const auto rank = static_cast<size_t>(c.rank());
+  const std::vector<int> owner = assign_ranks(count, c.size(), cost);
   std::vector<size_t> mine;
-  for (size_t i = rank; i < count; i += size) mine.push_back(i);
+  for (size_t i = 0; i < count; ++i)
+    if (owner[i] == c.rank()) mine.push_back(i);
   std::vector<std::string> local(mine.size());
   parallel_queue(threads, mine.size(), [&](size_t k) { local[k] = work(mine[k]); });
   if (!c.distributed()) return local;
@@ -160,15 +178,15 @@ std::vector<std::string> distribute(size_t count, int threads,
   }
   const std::vector<std::string> all = c.all_gather(packed);
   std::vector<std::string> out(count);
-  for (size_t r = 0; r < size; ++r) {
-    size_t pos = 0;
-    for (size_t i = r; i < count; i += size) {
-      uint64_t n = 0;
-      all[r].copy(reinterpret_cast<char*>(&n), sizeof n, pos);
-      pos += sizeof n;
-      out[i] = all[r].substr(pos, n);
-      pos += n;
-    }
+  std::vector<size_t> pos(all.size(), 0);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string& from = all[static_cast<size_t>(owner[i])];
+    size_t& p = pos[static_cast<size_t>(owner[i])];
+    uint64_t n = 0;
+    from.copy(reinterpret_cast<char*>(&n), sizeof n, p);
+    p += sizeof n;
+    out[i] = from.substr(p, n);
+    p += n;
   }
   return out;
 }

@@ -47,20 +47,29 @@ std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
   return out;
 }
 
-// Short fine-tunes in parallel, one LibTorch thread per task (the arena
-// provides the parallelism), then ranked by validation accuracy.
+// Short fine-tunes in parallel, one LibTorch thread per task, across the
+// ranks (balanced by estimated energy, a proxy for time) and oneTBB inside
+// each; a candidate's seed fixes its result on any rank. Then ranked by
+// validation accuracy.
 void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
-  parallel_for_index(o.concurrency, r.candidates.size(), [&](size_t k) {
-    const TorchThreadsGuard one_thread(1);
-    set_flush_denormal(true);
-    Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
-    if (o.short_finetune > 0)
-      m.train(ctx.data.train, finetune_options(ctx, o.short_finetune,
-                                               o.seed * 1000003ULL +
-                                                   7919ULL * static_cast<uint64_t>(run_index) + k));
-    r.candidates[k].short_accuracy = m.accuracy(ctx.data.validation);
-  });
+  std::vector<double> cost;
+  for (const auto& c : r.candidates) cost.push_back(c.estimated_joules);
+  const auto accuracies = distribute(
+      r.candidates.size(), o.concurrency,
+      [&](size_t k) {
+        const TorchThreadsGuard one_thread(1);
+        set_flush_denormal(true);
+        Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
+        const uint64_t seed = o.seed * 1000003ULL + 7919ULL * static_cast<uint64_t>(run_index) + k;
+        if (o.short_finetune > 0)
+          m.train(ctx.data.train, finetune_options(ctx, o.short_finetune, seed));
+        const double a = m.accuracy(ctx.data.validation);
+        return std::string(reinterpret_cast<const char*>(&a), sizeof a);
+      },
+      cost);
+  for (size_t k = 0; k < r.candidates.size(); ++k)
+    accuracies[k].copy(reinterpret_cast<char*>(&r.candidates[k].short_accuracy), sizeof(double));
   std::stable_sort(r.candidates.begin(), r.candidates.end(),
                    [](const CandidateRecord& a, const CandidateRecord& b) {
                      if (a.short_accuracy != b.short_accuracy)

@@ -52,11 +52,19 @@ class Cluster {
   std::string host_;
 };
 
-/// Runs work(i) for every i in [0, count) across the ranks — rank r takes the
-/// indices i with i % size == r, on `threads` oneTBB workers (0: all cores) —
-/// and returns every result, in index order, on every rank. Every rank must
-/// call it with the same count. With one rank it is a local parallel loop.
+/// Runs work(i) for every i in [0, count) across the ranks, on `threads`
+/// oneTBB workers per rank (0: all cores), and returns every result, in
+/// index order, on every rank. Every rank must call it with the same
+/// arguments. `cost` (optional, one per index, e.g. estimated energy as a
+/// proxy for time) balances the ranks: each index in turn goes to the rank
+/// with the least cost so far (longest first when the indices are sorted so);
+/// without it rank r takes i % size == r. With one rank it is a local
+/// parallel loop.
 std::vector<std::string> distribute(size_t count, int threads,
-                                    const std::function<std::string(size_t)>& work);
+                                    const std::function<std::string(size_t)>& work,
+                                    const std::vector<double>& cost = {});
+
+/// The rank each index goes to under distribute's rule.
+std::vector<int> assign_ranks(size_t count, int ranks, const std::vector<double>& cost);
 
 }  // namespace thor
