@@ -48,13 +48,14 @@ std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
 }
 
 // Short fine-tunes in parallel, one LibTorch thread per task, across the
-// ranks (balanced by estimated energy, a proxy for time) and oneTBB inside
+// ranks (balanced by training FLOPs, a proxy for time) and oneTBB inside
 // each; a candidate's seed fixes its result on any rank. Then ranked by
 // validation accuracy.
 void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
-  std::vector<double> cost;
-  for (const auto& c : r.candidates) cost.push_back(c.estimated_joules);
+  std::vector<double> cost;  // training FLOPs: the work, a proxy for time
+  for (const auto& c : r.candidates)
+    cost.push_back(ctx.baseline.architecture().with_channels(c.channels).train_flops());
   const auto accuracies = distribute(
       r.candidates.size(), o.concurrency,
       [&](size_t k) {

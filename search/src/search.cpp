@@ -237,19 +237,23 @@ std::optional<size_t> most_accurate(const std::vector<Candidate>& candidates) {
 }
 
 // Trains the round's new feasible candidates side by side, one core each,
-// the costliest (by estimated energy, a proxy for time) first so that no
+// the costliest (by training FLOPs, a proxy for time) first so that no
 // core idles at the end of a round. Each writes only its own slot, so the
 // order of work does not change the results.
 void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, size_t offset,
                  std::map<Genome, size_t>& scored, const Oracle& oracle, const Evaluator& evaluate,
                  int threads) {
-  std::stable_sort(to_train.begin(), to_train.end(), [&](size_t a, size_t b) {
-    return round[a].verdict.joules > round[b].verdict.joules;
-  });
+  // Training time follows the work, so the candidates' training FLOPs are
+  // the cost that orders and balances them (energy estimates also carry the
+  // device's static power, and the sim meter's are synthetic).
+  std::vector<double> flops(round.size(), 0.0);
+  for (size_t k : to_train) flops[k] = oracle.space().build(round[k].genome).train_flops();
+  std::stable_sort(to_train.begin(), to_train.end(),
+                   [&](size_t a, size_t b) { return flops[a] > flops[b]; });
   // Across the ranks (each candidate's seed fixes its result, so any number
   // of ranks gives the same accuracies); each result is accuracy and seconds.
-  std::vector<double> cost;  // estimated energy: a proxy for training time
-  for (size_t k : to_train) cost.push_back(round[k].verdict.joules);
+  std::vector<double> cost;
+  for (size_t k : to_train) cost.push_back(flops[k]);
   const auto results = distribute(
       to_train.size(), threads,
       [&](size_t k) {
