@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "thor/parallel.hpp"
@@ -63,7 +64,9 @@ Cluster::Cluster() : host_(hostname()) {
   MPI_Initialized(&initialized);
   if (!initialized) {
     int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    // SERIALIZED: distribute()'s workers take indices from any thread, one
+    // at a time (a mutex); everything else runs on the main thread.
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
     std::atexit(finalize_at_exit);
   }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -143,50 +146,80 @@ void Cluster::abort(int code) const {
   std::exit(code);
 }
 
-std::vector<int> assign_ranks(size_t count, int ranks, const std::vector<double>& cost) {
-  std::vector<int> owner(count);
-  std::vector<double> load(static_cast<size_t>(std::max(1, ranks)), 0.0);
-  for (size_t i = 0; i < count; ++i) {
-    if (cost.size() != count) {
-      owner[i] = static_cast<int>(i % load.size());
-      continue;
-    }
-    // Least loaded rank; ties to the lowest rank, so every rank agrees.
-    const auto r = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    owner[i] = static_cast<int>(r);
-    load[r] += std::max(0.0, cost[i]);
+#ifdef THOR_HAVE_MPI
+namespace {
+
+// A job-wide "next index" counter in rank 0's memory, read and advanced with
+// one atomic MPI_Fetch_and_op by whichever worker of whichever rank is free:
+// dynamic self-scheduling with no dispatcher. Collective to make and free.
+class SharedCounter {
+ public:
+  SharedCounter() {
+    const bool root = Cluster::world().root();
+    MPI_Win_allocate(root ? sizeof(int64_t) : 0, sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD,
+                     &base_, &win_);
+    if (root) *base_ = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock_all(0, win_);
   }
-  return owner;
-}
+  ~SharedCounter() {
+    MPI_Win_unlock_all(win_);
+    MPI_Win_free(&win_);
+  }
+  SharedCounter(const SharedCounter&) = delete;
+  SharedCounter& operator=(const SharedCounter&) = delete;
+  int64_t next() {
+    std::lock_guard<std::mutex> lock(mutex_);  // MPI_THREAD_SERIALIZED
+    const int64_t one = 1;
+    int64_t got = 0;
+    MPI_Fetch_and_op(&one, &got, MPI_INT64_T, 0, 0, MPI_SUM, win_);
+    MPI_Win_flush(0, win_);
+    return got;
+  }
+
+ private:
+  MPI_Win win_ = MPI_WIN_NULL;
+  int64_t* base_ = nullptr;
+  std::mutex mutex_;
+};
+
+}  // namespace
+#endif
 
 std::vector<std::string> distribute(size_t count, int threads,
-                                    const std::function<std::string(size_t)>& work,
-                                    const std::vector<double>& cost) {
+                                    const std::function<std::string(size_t)>& work) {
   const Cluster& c = Cluster::world();
-  const std::vector<int> owner = assign_ranks(count, c.size(), cost);
-  std::vector<size_t> mine;
-  for (size_t i = 0; i < count; ++i)
-    if (owner[i] == c.rank()) mine.push_back(i);
-  std::vector<std::string> local(mine.size());
-  parallel_queue(threads, mine.size(), [&](size_t k) { local[k] = work(mine[k]); });
-  if (!c.distributed()) return local;
-  // Exchange: each rank's results as length-prefixed strings, in its order.
-  std::string packed;
-  for (const auto& s : local) {
-    const uint64_t n = s.size();
-    packed.append(reinterpret_cast<const char*>(&n), sizeof n).append(s);
+  if (!c.distributed()) {
+    std::vector<std::string> out(count);
+    parallel_queue(threads, count, [&](size_t i) { out[i] = work(i); });
+    return out;
   }
-  const std::vector<std::string> all = c.all_gather(packed);
+  std::string packed;  // this rank's results: (index, length, bytes) each
+#ifdef THOR_HAVE_MPI
+  c.barrier();  // rank 0 may still be metering: wait idle, then start together
+  {
+    SharedCounter counter;
+    std::mutex packing;
+    const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    parallel_queue(workers, static_cast<size_t>(workers), [&](size_t) {
+      for (int64_t i = counter.next(); i < static_cast<int64_t>(count); i = counter.next()) {
+        const std::string r = work(static_cast<size_t>(i));
+        const uint64_t head[2] = {static_cast<uint64_t>(i), r.size()};
+        std::lock_guard<std::mutex> lock(packing);
+        packed.append(reinterpret_cast<const char*>(head), sizeof head).append(r);
+      }
+    });
+  }
+#endif
   std::vector<std::string> out(count);
-  std::vector<size_t> pos(all.size(), 0);
-  for (size_t i = 0; i < count; ++i) {
-    const std::string& from = all[static_cast<size_t>(owner[i])];
-    size_t& p = pos[static_cast<size_t>(owner[i])];
-    uint64_t n = 0;
-    from.copy(reinterpret_cast<char*>(&n), sizeof n, p);
-    p += sizeof n;
-    out[i] = from.substr(p, n);
-    p += n;
+  for (const std::string& from : c.all_gather(packed)) {
+    for (size_t p = 0; p + 2 * sizeof(uint64_t) <= from.size();) {
+      uint64_t head[2];
+      from.copy(reinterpret_cast<char*>(head), sizeof head, p);
+      p += sizeof head;
+      out[head[0]] = from.substr(p, head[1]);
+      p += head[1];
+    }
   }
   return out;
 }

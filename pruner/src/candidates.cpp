@@ -48,27 +48,21 @@ std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
 }
 
 // Short fine-tunes in parallel, one LibTorch thread per task, across the
-// ranks (balanced by training FLOPs, a proxy for time) and oneTBB inside
+// ranks (whichever worker is free takes the next) and oneTBB inside
 // each; a candidate's seed fixes its result on any rank. Then ranked by
 // validation accuracy.
 void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
-  std::vector<double> cost;  // training FLOPs: the work, a proxy for time
-  for (const auto& c : r.candidates)
-    cost.push_back(ctx.baseline.architecture().with_channels(c.channels).train_flops());
-  const auto accuracies = distribute(
-      r.candidates.size(), o.concurrency,
-      [&](size_t k) {
-        const TorchThreadsGuard one_thread(1);
-        set_flush_denormal(true);
-        Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
-        const uint64_t seed = o.seed * 1000003ULL + 7919ULL * static_cast<uint64_t>(run_index) + k;
-        if (o.short_finetune > 0)
-          m.train(ctx.data.train, finetune_options(ctx, o.short_finetune, seed));
-        const double a = m.accuracy(ctx.data.validation);
-        return std::string(reinterpret_cast<const char*>(&a), sizeof a);
-      },
-      cost);
+  const auto accuracies = distribute(r.candidates.size(), o.concurrency, [&](size_t k) {
+    const TorchThreadsGuard one_thread(1);
+    set_flush_denormal(true);
+    Model m = prune_model_l1(ctx.baseline, r.candidates[k].channels);
+    const uint64_t seed = o.seed * 1000003ULL + 7919ULL * static_cast<uint64_t>(run_index) + k;
+    if (o.short_finetune > 0)
+      m.train(ctx.data.train, finetune_options(ctx, o.short_finetune, seed));
+    const double a = m.accuracy(ctx.data.validation);
+    return std::string(reinterpret_cast<const char*>(&a), sizeof a);
+  });
   for (size_t k = 0; k < r.candidates.size(); ++k)
     accuracies[k].copy(reinterpret_cast<char*>(&r.candidates[k].short_accuracy), sizeof(double));
   std::stable_sort(r.candidates.begin(), r.candidates.end(),

@@ -252,18 +252,13 @@ void train_round(std::vector<Candidate>& round, std::vector<size_t>& to_train, s
                    [&](size_t a, size_t b) { return flops[a] > flops[b]; });
   // Across the ranks (each candidate's seed fixes its result, so any number
   // of ranks gives the same accuracies); each result is accuracy and seconds.
-  std::vector<double> cost;
-  for (size_t k : to_train) cost.push_back(flops[k]);
-  const auto results = distribute(
-      to_train.size(), threads,
-      [&](size_t k) {
-        const Candidate& c = round[to_train[k]];
-        const auto start = std::chrono::steady_clock::now();
-        double r[2] = {evaluate(oracle.space().build(c.genome), c.seed), 0.0};
-        r[1] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return std::string(reinterpret_cast<const char*>(r), sizeof r);
-      },
-      cost);
+  const auto results = distribute(to_train.size(), threads, [&](size_t k) {
+    const Candidate& c = round[to_train[k]];
+    const auto start = std::chrono::steady_clock::now();
+    double r[2] = {evaluate(oracle.space().build(c.genome), c.seed), 0.0};
+    r[1] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::string(reinterpret_cast<const char*>(r), sizeof r);
+  });
   for (size_t k = 0; k < to_train.size(); ++k) {
     Candidate& c = round[to_train[k]];
     double r[2];

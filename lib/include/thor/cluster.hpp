@@ -52,19 +52,14 @@ class Cluster {
   std::string host_;
 };
 
-/// Runs work(i) for every i in [0, count) across the ranks, on `threads`
-/// oneTBB workers per rank (0: all cores), and returns every result, in
-/// index order, on every rank. Every rank must call it with the same
-/// arguments. `cost` (optional, one per index, e.g. estimated energy as a
-/// proxy for time) balances the ranks: each index in turn goes to the rank
-/// with the least cost so far (longest first when the indices are sorted so);
-/// without it rank r takes i % size == r. With one rank it is a local
-/// parallel loop.
+/// Runs work(i) for every i in [0, count) across the ranks and returns every
+/// result, in index order, on every rank. Every rank must call it with the
+/// same count. Indices are handed out in order to whichever of the job's
+/// workers (`threads` oneTBB workers per rank, 0: all cores) is free next —
+/// put the longest first — so results must depend only on the index (a
+/// candidate's own seed), never on which rank computed them. With one rank
+/// it is a local parallel loop.
 std::vector<std::string> distribute(size_t count, int threads,
-                                    const std::function<std::string(size_t)>& work,
-                                    const std::vector<double>& cost = {});
-
-/// The rank each index goes to under distribute's rule.
-std::vector<int> assign_ranks(size_t count, int ranks, const std::vector<double>& cost);
+                                    const std::function<std::string(size_t)>& work);
 
 }  // namespace thor
