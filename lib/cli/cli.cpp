@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <iostream>
+#include <thread>
 
 #include "thor/cluster.hpp"
 #include "thor/error.hpp"

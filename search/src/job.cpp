@@ -183,6 +183,17 @@ InputError unreachable(const Oracle& oracle, const SpaceScan& scan) {
       "; raise the budget or shrink the space");
 }
 
+// "regularized-evolution, 40 candidates, 8 per generation, ..." for the log.
+std::string plan_text(const SearchOptions& so, int64_t train_size, int ranks) {
+  const int64_t proxy_samples =
+      std::min<int64_t>(so.proxy.train_limit < 0 ? train_size : so.proxy.train_limit, train_size);
+  return so.strategy + ", " + std::to_string(so.candidates) + " candidates, " +
+         std::to_string(so.batch) + " per generation, " + std::to_string(so.threads) + " at once" +
+         (ranks > 1 ? " on each of " + std::to_string(ranks) + " ranks" : "") + ", proxy " +
+         std::to_string(so.proxy.iterations) + " iterations on " + std::to_string(proxy_samples) +
+         " samples";
+}
+
 }  // namespace
 
 SearchJobResult run_search_job(const SearchJobOptions& options) {
@@ -236,12 +247,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   const Evaluator evaluate = make_training_evaluator(train, test, so.proxy, so.train);
   so.checkpoint = (output / "checkpoint.json").string();
   if (root) fs::create_directories(output);
-  const int64_t proxy_samples = std::min<int64_t>(
-      so.proxy.train_limit < 0 ? train.size() : so.proxy.train_limit, train.size());
-  say(so.strategy + ", " + std::to_string(so.candidates) + " candidates, " +
-      std::to_string(so.batch) + " per generation, " + std::to_string(so.threads) +
-      " at once, proxy " + std::to_string(so.proxy.iterations) + " iterations on " +
-      std::to_string(proxy_samples) + " samples; results in " + job.output);
+  say(plan_text(so, train.size(), cluster.size()) + "; results in " + job.output);
   job.options = so;
   job.search = run_search(oracle, evaluate, so);
   if (!options.compare.empty()) {
