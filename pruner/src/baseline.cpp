@@ -99,13 +99,19 @@ Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const 
 
 Model share_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
                      EnergyMeter* meter, BaselineResult& b, const Say& say,
-                     const std::string& checkpoint) {
+                     const std::string& checkpoint, ResumeState& resume) {
   const Cluster& cluster = Cluster::world();
   std::optional<Model> baseline;
-  if (cluster.root()) {
+  if (cluster.root() && resume.has_baseline()) {
+    say("resuming: the baseline trained by the interrupted run with these arguments");
+    baseline.emplace(Model::load(resume.baseline_checkpoint(), recipe.model, recipe.device));
+    resume.restore_baseline(b);
+    b.accuracy = baseline->accuracy(data.test, options.test_samples);
+  } else if (cluster.root()) {
     baseline.emplace(prepare_baseline(recipe, options, data, *meter, b, say));
-    baseline->save(checkpoint);
+    resume.save_baseline(*baseline, b);
   }
+  if (cluster.root()) baseline->save(checkpoint);
   if (cluster.distributed()) {
     // The weights as rank 0 trained them, through a file of this rank's own.
     const std::string bytes = cluster.broadcast(cluster.root() ? read_file(checkpoint) : "");

@@ -48,10 +48,10 @@ std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
 }
 
 // Short fine-tunes in parallel, one LibTorch thread per task, across the
-// ranks (whichever worker is free takes the next) and oneTBB inside
-// each; a candidate's seed fixes its result on any rank. Then ranked by
-// validation accuracy.
-void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
+// ranks (whichever worker is free takes the next) and oneTBB inside each; a
+// candidate's seed fixes its result on any rank. Rank 0 records them for a
+// resumed run.
+void fine_tune_all(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
   const auto accuracies = distribute(r.candidates.size(), o.concurrency, [&](size_t k) {
     const TorchThreadsGuard one_thread(1);
@@ -63,8 +63,27 @@ void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_in
     const double a = m.accuracy(ctx.data.validation);
     return std::string(reinterpret_cast<const char*>(&a), sizeof a);
   });
-  for (size_t k = 0; k < r.candidates.size(); ++k)
+  std::vector<ChannelConfig> channels;
+  std::vector<double> values;
+  for (size_t k = 0; k < r.candidates.size(); ++k) {
     accuracies[k].copy(reinterpret_cast<char*>(&r.candidates[k].short_accuracy), sizeof(double));
+    channels.push_back(r.candidates[k].channels);
+    values.push_back(r.candidates[k].short_accuracy);
+  }
+  if (Cluster::world().root()) ctx.resume->save_round(r.oracle, channels, values);
+}
+
+// The short fine-tunes (or those of an interrupted run with the same
+// arguments), then the candidates ranked by validation accuracy.
+void rank_by_short_finetune(const Context& ctx, PrunedModelResult& r, int run_index) {
+  std::vector<ChannelConfig> channels;
+  for (const auto& c : r.candidates) channels.push_back(c.channels);
+  if (const auto done = ctx.resume->round(r.oracle, channels)) {
+    ctx.say("[" + r.oracle + "] resuming: the short fine-tunes of the interrupted run");
+    for (size_t k = 0; k < r.candidates.size(); ++k) r.candidates[k].short_accuracy = (*done)[k];
+  } else {
+    fine_tune_all(ctx, r, run_index);
+  }
   std::stable_sort(r.candidates.begin(), r.candidates.end(),
                    [](const CandidateRecord& a, const CandidateRecord& b) {
                      if (a.short_accuracy != b.short_accuracy)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "resume.hpp"
 #include "thor/dataset.hpp"
 #include "thor/estimator.hpp"
 #include "thor/io.hpp"
@@ -32,12 +33,12 @@ using Say = std::function<void(const std::string&)>;
 Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
                        EnergyMeter& meter, BaselineResult& b, const Say& say);
 
-/// The baseline on every rank: rank 0 prepares it (and saves it as
-/// `checkpoint`), the others get its weights from rank 0; every rank fills
-/// b's shape fields.
+/// The baseline on every rank: rank 0 prepares it — or takes it from the
+/// resume state of a killed run — and saves it as `checkpoint`; the others
+/// get its weights from rank 0; every rank fills b's shape fields.
 Model share_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
                      EnergyMeter* meter, BaselineResult& b, const Say& say,
-                     const std::string& checkpoint);
+                     const std::string& checkpoint, ResumeState& resume);
 
 /// Everything one oracle run needs, shared by the runs.
 struct Context {
@@ -52,6 +53,7 @@ struct Context {
   double baseline_estimated = 0.0;
   std::vector<std::string>& warnings;
   Say say;
+  ResumeState* resume;  ///< short fine-tunes done before a kill, and where to record new ones
 };
 
 /// The candidate pool every oracle draws from: the strategy's proposals,

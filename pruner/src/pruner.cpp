@@ -32,25 +32,29 @@ double since(Clock::time_point t) {
 DeviceProfile profile_baseline(const Recipe& recipe, const PruneOptions& options,
                                const detail::DataSplit& data, EnergyMeter& meter,
                                const StagingFolder& staging, PruneResult& result,
-                               const detail::Say& say) {
+                               const detail::Say& say, detail::ResumeState& resume) {
   const auto t0 = Clock::now();
   const bool default_cache = recipe.profile.cache.empty();
   const std::string path = recipe.profile_path();
+  // The default cache is the output folder, written with it; until then a
+  // profile made by this run (or an interrupted one) lives in the resume state.
+  const bool resumed = default_cache && fs::exists(resume.profile_path());
   ProfileRequest request;
-  request.path = path;
-  request.save = !default_cache;  // the default cache is the output folder: written with it
+  request.path = resumed ? resume.profile_path() : path;
+  request.save = !default_cache;
   request.architectures = {recipe.model};
   request.meter_options = recipe.meter_options;
   request.profiler = profiler_options(recipe);
   request.profiler.feed.data = &data.train;
   request.profiler.progress = options.progress;
-  // A journal inside the output folder would outlive a failed run; with the
-  // default cache it lives in the staging folder instead.
+  // With the default cache the journal lives in the resume state, so that a
+  // killed run's profiling resumes point by point.
   request.profiler.journal_path =
-      default_cache ? staging.file("profile.json.journal") : path + ".journal";
+      default_cache ? resume.profile_path() + ".journal" : path + ".journal";
   request.on_decision = say;
   ProfileDecision d = ensure_profile(request, meter);
   if (!d.warning.empty()) result.warnings.push_back(d.warning);
+  if (default_cache && !d.reused) d.profile.save(resume.profile_path());
   result.profile_reused = d.reused;
   result.profile_seconds = since(t0);
   d.profile.save(staging.file("profile.json"));
@@ -146,11 +150,13 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
 
   // 1-3. The baseline, a profile, the baseline's estimate.
   BaselineResult& b = result.baseline;
+  detail::ResumeState resume(recipe, options);
   const Model baseline =
       detail::share_baseline(recipe, options, data, meter.get(), b, say,
-                             root ? staging->file("baseline.ckpt") : std::string());
-  const Estimator estimator(share_profile(
-      [&] { return profile_baseline(recipe, options, data, *meter, *staging, result, say); }));
+                             root ? staging->file("baseline.ckpt") : std::string(), resume);
+  const Estimator estimator(share_profile([&] {
+    return profile_baseline(recipe, options, data, *meter, *staging, result, say, resume);
+  }));
   const EstimateResult est = estimator.estimate(recipe.model);
   b.estimated_joules_per_iteration = est.joules_per_iteration;
   b.estimated_std = est.std;
@@ -169,7 +175,8 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
                             staging ? &*staging : nullptr,
                             est.joules_per_iteration,
                             result.warnings,
-                            say};
+                            say,
+                            &resume};
   std::vector<std::string> oracles{"estimator", "flops"};
   oracles.insert(oracles.end(), options.compare.begin(), options.compare.end());
   const detail::Pool pool = detail::make_pool(ctx, b.channels, oracles);
@@ -191,6 +198,7 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   result.total_seconds = since(t0);
   write_file_atomic(staging->file("report.json"), result.to_json().dump(2) + "\n");
   staging->commit();
+  resume.finish();
   cluster.barrier();
   return result;
 }
