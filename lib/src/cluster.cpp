@@ -74,8 +74,17 @@ Cluster::Cluster() : host_(hostname()) {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &node_size_);
+  int node_rank = 0;
+  MPI_Comm_rank(node, &node_rank);
+  const int leader = node_rank == 0 ? 1 : 0;  // one per node: count the nodes
+  MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   MPI_Comm_free(&node);
 #endif
+}
+
+std::string Cluster::describe() const {
+  return std::to_string(size_) + " ranks on " + std::to_string(nodes_) +
+         (nodes_ == 1 ? " node" : " nodes") + "; rank 0 profiles, meters and writes";
 }
 
 Cluster& Cluster::world() {

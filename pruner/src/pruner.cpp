@@ -134,6 +134,7 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const detail::Say say = [&](const std::string& s) {
     if (options.progress && root) std::cerr << "prune: " << s << "\n" << std::flush;
   };
+  if (cluster.distributed()) say(cluster.describe());
   // Data first: a missing dataset must fail before anything is written.
   say("loading " + recipe.data.dataset + " from " + recipe.data.resolved_root());
   const detail::DataSplit data = detail::load_split(recipe, options);

@@ -224,6 +224,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   std::unique_ptr<EnergyMeter> meter;
   if (root) meter = make_meter(meter_name, recipe.meter_options);
   job.meter = meter ? meter->describe() : "none (rank " + std::to_string(cluster.rank()) + ")";
+  if (cluster.distributed()) say(cluster.describe());
   if (options.fresh && root) {
     fs::remove(output / "checkpoint.json");
     if (!options.compare.empty()) fs::remove(compare_dir / "checkpoint.json");

@@ -31,6 +31,10 @@ class Cluster {
   /// This rank's host name, and how many ranks share its node.
   const std::string& host() const { return host_; }
   int node_size() const { return node_size_; }
+  /// Nodes the job spans (ranks grouped by shared memory).
+  int nodes() const { return nodes_; }
+  /// "3 ranks on 1 node; rank 0 profiles, meters and writes" (for logs).
+  std::string describe() const;
   /// Whether thor was built with MPI at all.
   static bool built_with_mpi();
 
@@ -48,7 +52,7 @@ class Cluster {
 
  private:
   Cluster();
-  int rank_ = 0, size_ = 1, node_size_ = 1;
+  int rank_ = 0, size_ = 1, node_size_ = 1, nodes_ = 1;
   std::string host_;
 };
 
