@@ -1,72 +1,73 @@
-// Runs a tiny search with the "hill-climb" strategy: a small CNN space on
-// 8x8 random images, profiled with thor's synthetic `sim` meter so that the
-// example runs in seconds anywhere. With a real recipe, register the
-// strategy the same way and call thor::search::run_search_job
-// (thor/search/job.hpp) with options.strategy = "hill-climb", or build the
-// `search` program with it linked in (see docs/extending.md).
+// Runs a whole search job — profile, oracle, search, outputs — with the
+// user's "hill-climb" strategy: a small CNN space on generated 28x28 images,
+// profiled with thor's synthetic `sim` meter so that the example runs in
+// seconds anywhere. For a real device, give your own recipe (meter: auto)
+// and the same two calls: register the strategy, then run_search_job.
+#include <filesystem>
 #include <iostream>
 
 #include "hill_climb.hpp"
-#include "thor/profile_cache.hpp"
-#include "thor/search/search.hpp"
+#include "thor/io.hpp"
+#include "thor/search/job.hpp"
+
+namespace {
+
+// A recipe as a user writes one (recipes/README.md); the search section
+// names the strategy registered below.
+const char* kRecipe = R"(name: custom_strategy_example
+meter: sim
+data: {dataset: random, train_limit: 256, test_limit: 64}
+model:
+  input: [1, 28, 28]
+  batch_size: 8
+  layers: [{conv: {out: 4, kernel: 3, padding: 1}}, relu, {maxpool: 2}, flatten, {linear: {out: 10}}]
+train: {iterations: 100, seed: 1}
+profile: {max_points: 4, iterations: 1, repeats: 1, warmup: 0, min_window: 0, min_warmup: 0, anchors: 1}
+measure: {iterations: 2, repeats: 1, warmup: 0, min_window: 0, min_warmup: 0}
+search:
+  strategy: hill-climb
+  budget_joules: 0.025  # for the 100-iteration run: about half the space fits
+  candidates: 6
+  batch: 2
+  threads: 2
+  proxy: {iterations: 10, train_limit: 256, eval_samples: 64}
+  space:
+    input: [1, 28, 28]
+    classes: 10
+    batch_size: [8]
+    conv_blocks: [1, 2]
+    channels: [2, 4, 8]
+    kernels: [3]
+    pooling: [max]
+    linear_layers: [0, 1]
+    linear_widths: [4, 8]
+)";
+
+}  // namespace
 
 int main() {
-  using namespace thor::search;
-  register_hill_climb();
+  namespace fs = std::filesystem;
+  register_hill_climb();  // before the job looks the strategy up by name
 
-  SearchSpace space;
-  space.input = {1, 8, 8};
-  space.classes = 2;
-  space.batch_sizes = {8};
-  space.conv_blocks = {1, 2};
-  space.channels = {2, 4, 8};
-  space.kernels = {3};
-  space.pooling = {"max"};
-  space.linear_layers = {0, 1};
-  space.linear_widths = {4, 8};
-  space.validate();
+  const fs::path dir = fs::temp_directory_path() / "thor-custom-strategy-example";
+  fs::remove_all(dir);
+  thor::write_file_atomic((dir / "recipe.yaml").string(), kRecipe);
 
-  // A profile of every structure of the space at its largest channel counts
-  // (path "": nothing cached; give a file to reuse it on the next run).
-  thor::register_sim_meter();
-  thor::ProfileRequest request;
-  for (const Genome& g : space.skeletons()) request.architectures.push_back(space.build(g));
-  request.profiler.measure.iterations = 1;
-  request.profiler.measure.repeats = 1;
-  request.profiler.measure.warmup = 0;
-  request.profiler.max_points = 4;
-  request.profiler.progress = false;
-  auto meter = thor::make_meter("sim", request.meter_options);
-  const thor::Estimator estimator(thor::ensure_profile(request, *meter).profile);
-
-  // A budget between the cheapest and the costliest network of the space.
-  OracleOptions budget;
-  budget.iterations = 100;
-  budget.budget_joules = 1e30;
-  const SpaceScan scan = Oracle(estimator, space, budget).scan(1'000'000, 1, 1);
-  budget.budget_joules = 0.5 * (scan.cheapest_joules + scan.costliest_joules);
-  const Oracle oracle(estimator, space, budget);
-
-  const thor::Dataset train = thor::random_dataset({1, 8, 8}, 256, 2, 1);
-  const thor::Dataset test = thor::random_dataset({1, 8, 8}, 64, 2, 2);
-  SearchOptions options;
-  options.strategy = "hill-climb";
-  options.oracle = budget;
-  options.candidates = 6;
-  options.batch = 2;
-  options.threads = 2;
-  options.proxy.iterations = 10;
-  options.proxy.train_limit = 256;
-  options.proxy.eval_samples = 64;
-  const SearchResult result = run_search(
-      oracle, make_training_evaluator(train, test, options.proxy, options.train), options);
-  if (!result.best) {
+  thor::search::SearchJobOptions job;
+  job.recipe_path = (dir / "recipe.yaml").string();
+  job.output = (dir / "out").string();
+  job.profile_path = (dir / "profile.json").string();  // made once, reused next time
+  job.final_train = false;  // the winner is measured with the protocol only
+  job.progress = false;
+  const thor::search::SearchJobResult result = thor::search::run_search_job(job);
+  std::cout << result.full_report();
+  if (!result.search.best) {
     std::cerr << "no feasible candidate: " << result.message << "\n";
     return 1;
   }
-  const Candidate& best = result.candidates[*result.best];
-  std::cout << result.full_report() << "custom strategy '" << result.strategy << "' found "
+  const auto& best = result.search.candidates[*result.search.best];
+  std::cout << "custom strategy '" << result.search.strategy << "' found "
             << best.genome.to_string() << " with accuracy " << best.accuracy << " at "
-            << best.verdict.joules << " J (budget " << budget.budget_joules << " J)\n";
+            << best.verdict.joules << " J; outputs in " << result.output << "\n";
   return 0;
 }
