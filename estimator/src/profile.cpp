@@ -104,12 +104,13 @@ ProfileSettings ProfileSettings::current(const EnergyMeter& meter, const MeterOp
                                          const MeasureOptions& measure, const TrainFeed& feed,
                                          const std::vector<int64_t>& data_shape) {
   ProfileSettings s;
-  s.cpu_model = read_cpu_model();
-  s.cores = static_cast<int>(std::thread::hardware_concurrency());
+  const HostDescription host = describe_host();
+  s.cpu_model = host.cpu_model;
+  s.cores = host.cores;
   s.gpu = measure.device == "cuda" ? "cuda:0" : "";
   s.meter = meter.name();
   s.kind = meter.kind();
-  s.torch_version = thor::torch_version();
+  s.torch_version = host.torch_version;
   s.device = measure.device;
   s.threads = measure.threads;
   s.flush_denormal = measure.flush_denormal;

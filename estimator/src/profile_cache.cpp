@@ -14,6 +14,20 @@ void ProfileRequest::validate() const {
   profiler.validate();
 }
 
+ProfileRequest recipe_profile_request(const Recipe& recipe, std::vector<Architecture> architectures,
+                                      const Dataset* train, const std::string& path,
+                                      bool progress) {
+  ProfileRequest r;
+  r.path = path;
+  r.architectures = std::move(architectures);
+  r.meter_options = recipe.meter_options;
+  r.profiler = profiler_options(recipe);
+  r.profiler.feed.data = train;
+  r.profiler.progress = progress;
+  if (!path.empty()) r.profiler.journal_path = path + ".journal";
+  return r;
+}
+
 std::string profile_mismatch(const DeviceProfile& profile,
                              const std::vector<Architecture>& architectures,
                              const ProfileSettings& now, int64_t channel_lower) {

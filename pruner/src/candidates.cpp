@@ -164,20 +164,19 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
 
 }  // namespace
 
-Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
-               const std::vector<std::string>& oracles) {
+Pool make_pool(const Context& ctx, const std::vector<std::string>& oracles) {
   const auto strategy = make_pruning_strategy(ctx.options.strategy);
-  const PruneSpace space = PruneSpace::from_baseline(baseline_channels, ctx.options.min_keep);
+  const PruneSpace space = PruneSpace::from_baseline(ctx.baseline_channels, ctx.options.min_keep);
   std::mt19937_64 rng(ctx.options.seed);
   auto proposed = strategy->propose(space, static_cast<size_t>(ctx.options.samples), rng);
   Pool pool;
   pool.sampled = static_cast<int64_t>(proposed.size());
   std::set<ChannelConfig> seen;
   for (auto& c : proposed) {
-    if (c.size() != baseline_channels.size())
+    if (c.size() != ctx.baseline_channels.size())
       throw std::logic_error("pruning strategy '" + strategy->name() + "' proposed " +
                              std::to_string(c.size()) + " channel counts, expected " +
-                             std::to_string(baseline_channels.size()));
+                             std::to_string(ctx.baseline_channels.size()));
     c = space.clamp(std::move(c));
     if (seen.insert(c).second) pool.configs.push_back(std::move(c));
   }
@@ -186,6 +185,7 @@ Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
     const auto plan = make_cost_oracle(name, ctx.estimator)->plan(ctx.baseline.architecture());
     auto& figure = pool.figures[name];
     for (const auto& c : pool.configs) figure.push_back(plan->predict(c).mean);
+    pool.baseline[name] = plan->predict(ctx.baseline_channels).mean;
   }
   return pool;
 }
@@ -198,10 +198,7 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   r.sampled = pool.sampled;
   r.unique = static_cast<int64_t>(pool.configs.size());
   const auto& figure = pool.figures.at(oracle);
-  r.oracle_baseline_joules = make_cost_oracle(oracle, ctx.estimator)
-                                 ->plan(ctx.baseline.architecture())
-                                 ->predict(ctx.baseline_channels)
-                                 .mean;
+  r.oracle_baseline_joules = pool.baseline.at(oracle);
   // A fraction is taken of the oracle's own figure for the baseline, so a
   // constant bias of the oracle cancels; absolute budgets are used as given.
   r.oracle_budget_joules =

@@ -61,10 +61,10 @@ struct Context {
 struct Pool {
   std::vector<ChannelConfig> configs;
   std::map<std::string, std::vector<double>> figures;  ///< by oracle name
+  std::map<std::string, double> baseline;              ///< each oracle's figure for the baseline
   int64_t sampled = 0;
 };
-Pool make_pool(const Context& ctx, const ChannelConfig& baseline_channels,
-               const std::vector<std::string>& oracles);
+Pool make_pool(const Context& ctx, const std::vector<std::string>& oracles);
 
 /// Steps 4-5 of the loop for one oracle: select, short fine-tunes (across
 /// the ranks), then on rank 0: verify (when `verify`), surgery, the final

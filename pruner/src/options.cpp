@@ -59,14 +59,9 @@ void PruneBudget::validate() const {
 
 void PruneOptions::validate() const {
   const FieldRules f("prune");
-  {
-    const auto names = pruning_strategy_names();
-    if (std::find(names.begin(), names.end(), strategy) == names.end()) {
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      f.fail("strategy", "unknown strategy '" + strategy + "'; expected one of: " + known);
-    }
-  }
+  if (!pruning_strategies().contains(strategy))
+    f.fail("strategy",
+           "unknown strategy '" + strategy + "'; expected one of: " + pruning_strategies().known());
   f.nested("budget", [&] { budget.validate(); });
   f.count("samples", samples, 1, 10000000);
   f.count("candidates", candidates, 1, 100000);

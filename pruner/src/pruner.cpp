@@ -39,18 +39,13 @@ DeviceProfile profile_baseline(const Recipe& recipe, const PruneOptions& options
   // The default cache is the output folder, written with it; until then a
   // profile made by this run (or an interrupted one) lives in the resume state.
   const bool resumed = default_cache && fs::exists(resume.profile_path());
-  ProfileRequest request;
-  request.path = resumed ? resume.profile_path() : path;
+  ProfileRequest request =
+      recipe_profile_request(recipe, {recipe.model}, &data.train,
+                             resumed ? resume.profile_path() : path, options.progress);
   request.save = !default_cache;
-  request.architectures = {recipe.model};
-  request.meter_options = recipe.meter_options;
-  request.profiler = profiler_options(recipe);
-  request.profiler.feed.data = &data.train;
-  request.profiler.progress = options.progress;
   // With the default cache the journal lives in the resume state, so that a
   // killed run's profiling resumes point by point.
-  request.profiler.journal_path =
-      default_cache ? resume.profile_path() + ".journal" : path + ".journal";
+  if (default_cache) request.profiler.journal_path = resume.profile_path() + ".journal";
   request.on_decision = say;
   ProfileDecision d = ensure_profile(request, meter);
   if (!d.warning.empty()) result.warnings.push_back(d.warning);
@@ -180,7 +175,7 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
                             &resume};
   std::vector<std::string> oracles{"estimator", "flops"};
   oracles.insert(oracles.end(), options.compare.begin(), options.compare.end());
-  const detail::Pool pool = detail::make_pool(ctx, b.channels, oracles);
+  const detail::Pool pool = detail::make_pool(ctx, oracles);
   result.pruned = detail::run_oracle(ctx, pool, "estimator", true, 0);
   for (size_t i = 0; i < options.compare.size(); ++i)
     result.compare.push_back(

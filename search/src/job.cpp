@@ -34,9 +34,9 @@ std::string best_genome(const SearchResult& r) {
 }
 
 void check_strategy(const std::string& name) {
-  const auto names = strategy_names();
-  if (std::find(names.begin(), names.end(), name) != names.end()) return;
-  throw InputError("strategy '" + name + "': unknown; registered strategies: " + join(names));
+  if (!strategies().contains(name))
+    throw InputError("strategy '" + name +
+                     "': unknown; registered strategies: " + strategies().known());
 }
 
 }  // namespace
@@ -128,14 +128,10 @@ DeviceProfile job_profile(const Recipe& recipe, const SearchSpace& space, const 
   auto say = [&](const std::string& line) {
     if (progress) std::cerr << "search: " << line << "\n" << std::flush;
   };
-  ProfileRequest request;
-  request.path = job.profile_path;
-  for (const Genome& g : space.skeletons()) request.architectures.push_back(space.build(g));
-  request.profiler = profiler_options(recipe);
-  request.profiler.feed.data = &train;
-  if (!job.profile_path.empty()) request.profiler.journal_path = job.profile_path + ".journal";
-  request.profiler.progress = progress;
-  request.meter_options = recipe.meter_options;
+  std::vector<Architecture> largest;
+  for (const Genome& g : space.skeletons()) largest.push_back(space.build(g));
+  const ProfileRequest request =
+      recipe_profile_request(recipe, std::move(largest), &train, job.profile_path, progress);
   const size_t structures = request.architectures.size();
   say("profile: " + std::to_string(structures) + " structure" + (structures == 1 ? "" : "s") +
       " of the space, each at its largest channel counts, with " + job.meter + "; cache " +

@@ -418,13 +418,9 @@ SearchRecipe parse_search_recipe(const Recipe& recipe) {
 void SearchRecipe::validate() const {
   const FieldRules f("search");
   // Strategies registered later (a program's own) are checked when the search starts.
-  const auto names = strategy_names();
-  if (std::find(names.begin(), names.end(), options.strategy) == names.end()) {
-    std::string known;
-    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    f.fail("strategy",
-           "unknown strategy '" + options.strategy + "'; registered strategies: " + known);
-  }
+  if (!strategies().contains(options.strategy))
+    f.fail("strategy", "unknown strategy '" + options.strategy +
+                           "'; registered strategies: " + strategies().known());
   SearchOptions checked = options;
   // A budget left to the command line (--budget-joules) is checked there.
   if (!budget_set) checked.oracle.budget_joules = 1.0;

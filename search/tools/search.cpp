@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
                           opts, vm))
       return thor::cli::kExitOk;
     if (vm.count("list-strategies")) {
-      for (const auto& n : strategy_names()) std::cout << n << "\n";
+      for (const auto& n : strategies().names()) std::cout << n << "\n";
       return thor::cli::kExitOk;
     }
     // Flags are checked before anything slow happens.

@@ -40,7 +40,7 @@ std::string parse_error(const std::string& prune_yaml) {
 }  // namespace
 
 TEST_CASE("strategy registry") {
-  const auto names = pruning_strategy_names();
+  const auto names = pruning_strategies().names();
   CHECK(std::find(names.begin(), names.end(), "random") != names.end());
   CHECK(std::find(names.begin(), names.end(), "uniform") != names.end());
   CHECK(make_pruning_strategy("random")->name() == "random");

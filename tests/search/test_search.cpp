@@ -141,7 +141,7 @@ TEST_CASE("budgets must be positive and finite") {
 }
 
 TEST_CASE("the strategy registry: built-ins on first use, add-only, replace on purpose") {
-  const auto names = strategy_names();
+  const auto names = strategies().names();
   for (const char* n : {"random", "regularized-evolution", "nsga2"})
     CHECK(std::find(names.begin(), names.end(), n) != names.end());
   const Oracle oracle(tiny_estimator(), tiny_space(), half_budget());

@@ -42,6 +42,12 @@ struct ProfileDecision {
   std::string warning;  ///< set when a cached file exists but cannot be read
 };
 
+/// The request a recipe's job makes: its `profile:` settings and optimizer,
+/// variants fed from `train` (null: the stand-in), cached at `path` with its
+/// journal beside it (`path` empty: no cache, no journal), progress as given.
+ProfileRequest recipe_profile_request(const Recipe& recipe, std::vector<Architecture> architectures,
+                                      const Dataset* train, const std::string& path, bool progress);
+
 /// Empty when `profile` was made under `now` and covers every kind of
 /// `architectures` over [channel_lower, largest count]; else the first reason
 /// it cannot be used, e.g. "kind conv(1→c)@28x28 covers channels 1..8, needs 1..16".

@@ -61,7 +61,5 @@ Registry<PruningStrategyFactory>& pruning_strategies();
 /// Builds a strategy by name; an unknown name is an InputError listing the
 /// registered ones.
 std::unique_ptr<PruningStrategy> make_pruning_strategy(const std::string& name);
-/// Names in the registry, sorted.
-inline std::vector<std::string> pruning_strategy_names() { return pruning_strategies().names(); }
 
 }  // namespace thor::pruner

@@ -86,8 +86,6 @@ Registry<StrategyFactory>& strategies();
 inline void register_strategy(const std::string& name, StrategyFactory factory) {
   strategies().add(name, std::move(factory));
 }
-/// Names in the registry, sorted.
-inline std::vector<std::string> strategy_names() { return strategies().names(); }
 /// Builds a strategy; an unknown name is an InputError listing the known ones.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyContext& context);
 
