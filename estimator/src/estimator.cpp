@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "thor/run_log.hpp"
+
 namespace thor {
 
 void EstimatorOptions::validate() const {
@@ -256,6 +258,25 @@ DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter,
     s << "; beyond the " << 100.0 * tolerance << "% tolerance: consider profiling again";
   d.message = s.str();
   return d;
+}
+
+std::unique_ptr<RunLog> open_run_log(const std::string& folder, const std::string& program,
+                                     const EnergyMeter* meter) {
+  if (!meter) return nullptr;
+  return std::make_unique<RunLog>(
+      RunLogOptions{folder, "run_log", "", program, to_string(describe_host()), meter->describe()});
+}
+
+void log_estimate(const std::string& what, const std::string& subject, const EstimateResult& r,
+                  int64_t iterations) {
+  RunRecord rec;
+  rec.what = what;
+  rec.subject = subject;
+  rec.source = "estimated";
+  rec.iterations = iterations;
+  rec.energy_J = r.total(iterations);
+  if (r.joules_per_iteration > 0) rec.spread = r.std / r.joules_per_iteration;
+  log_run_record(rec);
 }
 
 }  // namespace thor

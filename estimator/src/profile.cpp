@@ -87,6 +87,10 @@ HostDescription describe_host() {
           thor::torch_version()};
 }
 
+std::string to_string(const HostDescription& h) {
+  return h.cpu_model + ", " + std::to_string(h.cores) + " cores, LibTorch " + h.torch_version;
+}
+
 std::vector<std::string> host_differences(const ProfileSettings& p, const HostDescription& h) {
   std::vector<std::string> d;
   if (p.cpu_model != h.cpu_model)

@@ -48,7 +48,7 @@ std::string profile_mismatch(const DeviceProfile& profile,
   return "";
 }
 
-ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter) {
+ProfileDecision decide_profile(const ProfileRequest& request, EnergyMeter& meter) {
   request.validate();
   const ProfilerOptions& po = request.profiler;
   const ProfileSettings now = ProfileSettings::current(
@@ -67,7 +67,6 @@ ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter
         d.profile = std::move(cached);
         d.reused = true;
         d.reason = "reusing the profile " + request.path;
-        if (request.on_decision) request.on_decision(d.reason);
         return d;
       }
       d.reason = "not reusing " + request.path + ": " + why;
@@ -76,16 +75,59 @@ ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter
       d.reason = "not reusing " + request.path + ": " + e.what();
     }
   }
+  return d;
+}
+
+ProfileDecision ensure_profile(const ProfileRequest& request, EnergyMeter& meter) {
+  ProfileDecision d = decide_profile(request, meter);
+  if (d.reused) {
+    if (request.on_decision) request.on_decision(d.reason);
+    return d;
+  }
+  const ProfilerOptions& po = request.profiler;
   if (request.on_decision) request.on_decision(d.reason + "; profiling with " + meter.describe());
   const ProfileResult run = run_profiler(request.architectures, meter, request.meter_options, po);
   d.profile = run.profile;
   d.measured = run.measured;
+  d.summary = run.message;
   if (request.save && !request.path.empty()) d.profile.save(request.path);
   if (!po.journal_path.empty()) {
     std::error_code ec;
     fs::remove(po.journal_path, ec);
   }
   return d;
+}
+
+std::pair<double, double> forecast_profiling(const ProfileRequest& request, const PaceModel& pace) {
+  const ProfilerOptions& po = request.profiler;
+  double low = 0.0, high = 0.0;
+  const auto plans = plan_profiling(request.architectures, po.channel_lower);
+  for (const KindPlan& plan : plans) {
+    const bool one = plan.lower.size() == 1;
+    const int max_points = one ? po.max_points : po.max_points * 7 / 4;
+    const int starts = one ? 3 : 5;  // the corners and the centre come first
+    const int min_points =
+        std::max(starts, std::min(max_points, one ? po.min_points : 2 * po.min_points));
+    std::vector<int64_t> mid;
+    for (size_t d = 0; d < plan.lower.size(); ++d)
+      mid.push_back((plan.lower[d] + plan.upper[d]) / 2);
+    const double point = pace.measure_seconds(plan.variant(mid), po.measure);
+    low += min_points * point;
+    high += max_points * point;
+  }
+  if (po.track_drift) {
+    MeasureOptions ro = po.measure;
+    ro.repeats = std::max(3, ro.repeats);
+    const double ref = pace.measure_seconds(reference_architecture(), ro);
+    low += (static_cast<double>(plans.size()) + 1.5) * ref;
+    high += (static_cast<double>(plans.size()) + 1.5) * ref;
+  }
+  if (po.anchors > 0 && !request.architectures.empty()) {
+    const double anchor = pace.measure_seconds(request.architectures.front(), po.measure);
+    low += po.anchors * anchor * 0.6;  // anchors are the family's members, mostly smaller
+    high += po.anchors * anchor;
+  }
+  return {low, high};
 }
 
 DeviceProfile share_profile(const std::function<DeviceProfile()>& make) {

@@ -16,14 +16,15 @@
 #include <sstream>
 
 #include "profiler_io.hpp"
+#include "thor/format.hpp"
 #include "thor/gp/acquisition.hpp"
+#include "thor/progress.hpp"
 
 namespace thor {
 
 // ----------------------------------------------------------------- profiling
 
 using detail::Journal;
-using detail::Progress;
 
 namespace {
 
@@ -43,11 +44,12 @@ gp::Prediction sum_of_blocks(const DeviceProfile& profile, const Architecture& a
 // One profiling run: the kinds in order, drift tracking, anchors.
 class ProfilingRun {
  public:
-  ProfilingRun(EnergyMeter& meter, const ProfilerOptions& options, ProfileResult& result)
+  ProfilingRun(EnergyMeter& meter, const ProfilerOptions& options, ProfileResult& result,
+               ProgressPhase& phase)
       : meter_(meter),
         o_(options),
         result_(result),
-        progress_(options.progress),
+        phase_(phase),
         t_start_(std::chrono::steady_clock::now()) {}
 
   double elapsed() const {
@@ -85,7 +87,6 @@ class ProfilingRun {
   }
 
   void profile_kind(const KindPlan& plan, size_t index, size_t count);
-  void finish() { progress_.done(); }
   void measure_anchors(const std::vector<Architecture>& architectures);
   // Divides each segment's host drift (its reference against the median of
   // all references) out of its measurements, re-derives every kind in
@@ -101,7 +102,8 @@ class ProfilingRun {
   const ProfilerOptions& o_;
   ProfileResult& result_;
   Journal journal_;
-  Progress progress_;
+  ProgressPhase& phase_;
+  int64_t steps_done_ = 0;  // planned points of the kinds already profiled
   std::chrono::steady_clock::time_point t_start_;
   std::set<std::vector<int64_t>> done_;
   std::vector<double> refs_, ref_cvs_;  // reference J/iter and cv, in order
@@ -269,8 +271,10 @@ bool ProfilingRun::next_point(const KindPlan& plan, KindModel& kind, const gp::I
     }
   }
   const double loo = kind.model.loo_rms() / std::max(1e-30, variants);
-  progress_.update(index, count, plan.key, kind.points.size(), max_points, std::max(0.0, best_rel),
-                   o_.std_fraction, elapsed());
+  phase_.update(steps_done_ + static_cast<int64_t>(kind.points.size()),
+                strf("kind %zu/%zu %s, %zu points, std %.1f%% (stop < %.1f%%)", index + 1, count,
+                     plan.key.c_str(), kind.points.size(), 100.0 * std::max(0.0, best_rel),
+                     100.0 * o_.std_fraction));
   if (best_rel < 0) {
     kind.stop_reason = "every channel count measured";
     return false;
@@ -357,6 +361,8 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   }
   kind.profile_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kind).count();
+  steps_done_ += static_cast<int64_t>(max_points);
+  phase_.update(steps_done_);
   profile().kinds[kind.key] = std::move(kind);
 }
 
@@ -383,6 +389,7 @@ void ProfilingRun::measure_anchors(const std::vector<Architecture>& architecture
   anchor_segment_ = static_cast<int>(refs_.size()) - 1;
   for (const auto& net : nets) {
     const Measurement r = measure_training(net, meter_, o_.measure, o_.feed);
+    phase_.update(++steps_done_, "anchor networks (additivity check)");
     anchor_nets_.push_back(net);
     anchor_raw_.push_back({r.joules_per_iteration, r.median_variance()});
   }
@@ -399,7 +406,17 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
       architectures.empty() ? std::vector<int64_t>{} : architectures[0].input;
   result.profile.settings =
       ProfileSettings::current(meter, meter_options, options.measure, options.feed, data_shape);
-  ProfilingRun run(meter, options, result);
+  // The status line counts planned points: a kind that stops early skips
+  // the rest of its share, so the ETA is an upper bound.
+  // Anchors: measure_anchors' count (members per family, families >= 4).
+  const int64_t n = static_cast<int64_t>(architectures.size());
+  int64_t planned = options.anchors > 0
+                        ? n * std::max<int64_t>(1, options.anchors * 4 / std::max<int64_t>(4, n))
+                        : 0;
+  for (const auto& p : plans)
+    planned += p.lower.size() == 1 ? options.max_points : options.max_points * 7 / 4;
+  ProgressPhase phase("profiling", planned, options.progress);
+  ProfilingRun run(meter, options, result, phase);
   run.open_journal();
   for (size_t ki = 0; ki < plans.size(); ++ki) {
     run.track_drift();
@@ -408,7 +425,6 @@ ProfileResult run_profiler(const std::vector<Architecture>& architectures, Energ
   run.track_drift();
   if (options.anchors > 0) run.measure_anchors(architectures);
   run.finalize(plans);
-  run.finish();
   DeviceProfile& profile = result.profile;
   profile.flops = fit_flops_baseline(profile);
   profile.profile_seconds = run.elapsed();

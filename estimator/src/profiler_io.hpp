@@ -80,36 +80,4 @@ struct Journal {
   }
 };
 
-class Progress {
- public:
-  explicit Progress(bool on) : on_(on), tty_(on && ::isatty(STDERR_FILENO)) {}
-  void update(size_t kind_index, size_t kinds, const std::string& key, size_t points,
-              size_t max_points, double rel_std, double target, double elapsed) {
-    if (!on_) return;
-    std::ostringstream s;
-    s << "[kind " << kind_index + 1 << "/" << kinds << "] " << key << "  points " << points << "/"
-      << max_points;
-    if (rel_std >= 0)
-      s << "  std " << std::fixed << std::setprecision(1) << rel_std * 100 << "% (stop < "
-        << target * 100 << "%)";
-    s << "  " << std::fixed << std::setprecision(1) << elapsed << " s";
-    if (tty_) {
-      const int width = 20;
-      const int filled = static_cast<int>(
-          width * (kind_index + double(points) / std::max<size_t>(1, max_points)) / kinds);
-      std::cerr << "\r\033[K[" << std::string(std::min(filled, width), '#')
-                << std::string(width - std::min(filled, width), '.') << "] " << s.str()
-                << std::flush;
-    } else {
-      std::cerr << "profile: " << s.str() << "\n";
-    }
-  }
-  void done() {
-    if (tty_) std::cerr << "\n";
-  }
-
- private:
-  bool on_, tty_;
-};
-
 }  // namespace thor::detail

@@ -1,6 +1,8 @@
-// estimate: training energy of an architecture from a device profile, with
-// an optional measurement beside it and the FLOPs baseline for comparison.
+// estimate: training energy of an architecture (or a batch of them) from a
+// device profile, with an optional measurement beside it, the FLOPs baseline
+// for comparison and the estimated-vs-measured scatter plot.
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "thor/cli.hpp"
+#include "thor/estimate_report.hpp"
 #include "thor/estimator.hpp"
 #include "thor/protocol.hpp"
 #include "thor/recipe.hpp"
@@ -18,8 +21,9 @@ namespace po = boost::program_options;
 namespace {
 
 struct Flags {
-  std::string data_name, profile_path, arch_path, meter_name = "auto", baseline, torchscript,
-                                                  input_shape;
+  std::string data_name, profile_path, meter_name = "auto", baseline, torchscript, input_shape,
+                                       plot;
+  std::vector<std::string> arch_paths;
   int64_t iterations = 1, batch_size = 32;
   thor::MeterOptions meter_options;
 };
@@ -27,7 +31,8 @@ struct Flags {
 void declare(po::options_description& opts, Flags& f) {
   auto add = opts.add_options();
   add("profile", po::value(&f.profile_path)->required(), "DeviceProfile JSON written by `profile`");
-  add("arch", po::value(&f.arch_path), "architecture YAML");
+  add("arch", po::value(&f.arch_paths),
+      "architecture YAML; repeat it for a batch (a table, or a JSON array with --json)");
   add("torchscript", po::value(&f.torchscript), "TorchScript model to estimate instead of --arch");
   add("input-shape", po::value(&f.input_shape), "with --torchscript: C,H,W or F");
   add("batch-size", po::value(&f.batch_size)->default_value(f.batch_size),
@@ -50,14 +55,23 @@ void declare(po::options_description& opts, Flags& f) {
       "cpu-model: watts per busy core");
   add("baseline", po::value(&f.baseline), "flops: also show the FLOPs baseline's estimate");
   add("flops-fallback", "estimate kinds missing from the profile by FLOPs (marked as such)");
-  add("json", "print one JSON object");
+  add("json", "print one JSON object (an array for several --arch)");
+  add("plot", po::value(&f.plot),
+      "with --measure: draw the estimated-vs-measured scatter (±2σ) to this PNG");
 }
 
-thor::Architecture load_arch(const Flags& f) {
+// The architectures to estimate, each with the name the table and plot use.
+std::vector<thor::BatchRow> load_archs(const Flags& f) {
+  std::vector<thor::BatchRow> rows;
+  const auto name_of = [](const std::string& p) {
+    return std::filesystem::path(p).stem().string();
+  };
   if (f.torchscript.empty()) {
-    if (f.arch_path.empty())
+    if (f.arch_paths.empty())
       throw thor::InputError("give --arch A.yaml or --torchscript model.pt (see estimate --help)");
-    return thor::load_architecture(f.arch_path);
+    for (const auto& p : f.arch_paths)
+      rows.push_back({name_of(p), thor::load_architecture(p), {}, {}});
+    return rows;
   }
   if (f.input_shape.empty())
     throw thor::InputError("--torchscript needs --input-shape C,H,W (or F)");
@@ -71,7 +85,11 @@ thor::Architecture load_arch(const Flags& f) {
                              "': expected integers like 1,28,28");
     }
   }
-  return thor::architecture_from_torchscript(f.torchscript, shape, f.batch_size);
+  rows.push_back({name_of(f.torchscript),
+                  thor::architecture_from_torchscript(f.torchscript, shape, f.batch_size),
+                  {},
+                  {}});
+  return rows;
 }
 
 // --measure: measure like the profile did (its protocol, data and optimizer),
@@ -97,6 +115,7 @@ void prepare_measure(MeasureSetup& m, Flags& f, const thor::DeviceProfile& profi
     m.data = thor::load_training_data(f.data_name);
     m.feed.data = &m.data;
   }
+  if (f.meter_name == "sim") thor::register_sim_meter();  // named explicitly, as profile allows
   m.meter = thor::make_meter(f.meter_name, f.meter_options);
   const auto now =
       thor::ProfileSettings::current(*m.meter, f.meter_options, m.protocol, m.feed, arch.input);
@@ -106,42 +125,6 @@ void prepare_measure(MeasureSetup& m, Flags& f, const thor::DeviceProfile& profi
     m.drift = thor::check_drift(profile, *m.meter, m.protocol);
     m.drift->apply(eo);
   }
-}
-
-nlohmann::json estimate_json(const thor::Architecture& arch, const thor::Estimator& estimator,
-                             const thor::EstimateResult& r, int64_t iterations) {
-  nlohmann::json j;
-  j["architecture"] = arch.summary();
-  j["joules_per_iteration"] = r.joules_per_iteration;
-  j["std"] = r.std;
-  j["model_std"] = r.model_std;
-  j["basis"] = r.basis;
-  j["iterations"] = iterations;
-  j["joules_total"] = r.total(iterations);
-  j["kind"] = thor::to_string(estimator.profile().settings.kind);
-  j["flops_per_iteration"] = r.flops;
-  j["flops_joules_per_iteration"] = r.flops_joules;
-  j["layers"] = nlohmann::json::array();
-  for (const auto& l : r.layers)
-    j["layers"].push_back({{"block", l.block},
-                           {"role", thor::to_string(l.role)},
-                           {"kind", l.key},
-                           {"features", l.features},
-                           {"joules", l.joules},
-                           {"std", l.std},
-                           {"fallback", l.fallback}});
-  if (!r.message.empty()) j["message"] = r.message;
-  return j;
-}
-
-void add_measurement(nlohmann::json& j, const thor::Measurement& m, const thor::EstimateResult& r) {
-  j["measured_joules_per_iteration"] = m.joules_per_iteration;
-  j["measured_cv"] = m.cv;
-  j["measured_std_of_median"] = std::sqrt(m.median_variance());
-  j["measured_feed"] = m.feed;
-  j["measured_kind"] = thor::to_string(m.kind);
-  j["error_gp"] = (r.joules_per_iteration - m.joules_per_iteration) / m.joules_per_iteration;
-  j["error_flops"] = (r.flops_joules - m.joules_per_iteration) / m.joules_per_iteration;
 }
 
 void print_text(const nlohmann::json& j, const thor::EstimateResult& r, const Flags& f,
@@ -160,6 +143,54 @@ void print_text(const nlohmann::json& j, const thor::EstimateResult& r, const Fl
               << 100 * j["error_flops"].get<double>() << "%\n";
 }
 
+void add_drift(nlohmann::json& j, const MeasureSetup& m) {
+  if (!m.drift) return;
+  j["drift_ratio"] = m.drift->ratio;
+  j["drift_relative_std"] = m.drift->relative_std;
+  j["drift_applied"] = m.drift->significant;
+}
+
+// One architecture alone; several in interleaved rounds, so that a change of
+// the machine's load hits all of them alike.
+void measure_rows(std::vector<thor::BatchRow>& rows, MeasureSetup& m) {
+  std::vector<thor::Architecture> archs;
+  for (const auto& r : rows) archs.push_back(r.architecture);
+  if (rows.size() == 1) {
+    rows[0].measurement = thor::measure_training(archs[0], *m.meter, m.protocol, m.feed);
+    return;
+  }
+  auto measured = thor::measure_interleaved(archs, *m.meter, m.protocol, m.feed);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].measurement = std::move(measured[i]);
+}
+
+// One architecture: its per-block report (or one JSON object).
+void print_single(const thor::BatchRow& r, const thor::Estimator& estimator, const Flags& f,
+                  const MeasureSetup& m, bool json) {
+  nlohmann::json j = thor::estimate_json(r.architecture, r.estimate,
+                                         estimator.profile().settings.kind, f.iterations);
+  add_drift(j, m);
+  if (r.measurement) thor::add_measurement_json(j, *r.measurement, r.estimate);
+  if (json)
+    std::cout << j.dump(2) << "\n";
+  else
+    print_text(j, r.estimate, f, m, r.measurement.has_value());
+}
+
+// Several architectures: a table (or a JSON array).
+void print_batch(const std::vector<thor::BatchRow>& rows, const thor::Estimator& estimator,
+                 const Flags& f, const MeasureSetup& m, bool json) {
+  const thor::EnergyKind kind = estimator.profile().settings.kind;
+  if (json) {
+    nlohmann::json a = thor::batch_json(rows, kind, f.iterations);
+    for (auto& j : a) add_drift(j, m);
+    std::cout << a.dump(2) << "\n";
+    return;
+  }
+  std::cout << rows.size() << " architectures, " << thor::to_string(kind) << " profile\n\n"
+            << thor::batch_table(rows, f.iterations) << "basis: " << estimator.basis() << "\n";
+  if (m.drift) std::cout << m.drift->message << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,36 +199,37 @@ int main(int argc, char** argv) {
     Flags f;
     declare(opts, f);
     po::variables_map vm;
-    if (!thor::cli::parse(argc, argv, "estimate",
-                          "estimate --profile P.json --arch A.yaml [--iterations N] [--measure] "
-                          "[--baseline flops] [--json]\n"
-                          "       estimate --profile P.json --torchscript model.pt --input-shape "
-                          "C,H,W [--batch-size B]",
-                          opts, vm))
+    if (!thor::cli::parse(
+            argc, argv, "estimate",
+            "estimate --profile P.json --arch A.yaml [--arch B.yaml ...] "
+            "[--iterations N] [--measure [--plot S.png]] [--baseline flops] [--json]\n"
+            "       estimate --profile P.json --torchscript model.pt --input-shape "
+            "C,H,W [--batch-size B]",
+            opts, vm))
       return 0;
     if (!f.baseline.empty() && f.baseline != "flops")
       throw thor::InputError("--baseline '" + f.baseline + "': the only baseline is flops");
     if (f.iterations < 1) throw thor::InputError("--iterations must be >= 1");
-    const thor::Architecture arch = load_arch(f);
+    const bool measure = vm.count("measure") > 0, json = vm.count("json") > 0;
+    if (!f.plot.empty() && !measure) throw thor::InputError("--plot needs --measure");
+    std::vector<thor::BatchRow> rows = load_archs(f);
     thor::EstimatorOptions eo;
     eo.flops_fallback = vm.count("flops-fallback") > 0;
     thor::DeviceProfile profile = thor::DeviceProfile::load(f.profile_path);
-    const bool measure = vm.count("measure") > 0;
     MeasureSetup m;
-    if (measure) prepare_measure(m, f, profile, arch, vm.count("no-drift") == 0, eo);
+    if (measure)
+      prepare_measure(m, f, profile, rows.front().architecture, vm.count("no-drift") == 0, eo);
     const thor::Estimator estimator(std::move(profile), eo);
-    const thor::EstimateResult r = estimator.estimate(arch);
-    nlohmann::json j = estimate_json(arch, estimator, r, f.iterations);
-    if (m.drift) {
-      j["drift_ratio"] = m.drift->ratio;
-      j["drift_relative_std"] = m.drift->relative_std;
-      j["drift_applied"] = m.drift->significant;
-    }
-    if (measure) add_measurement(j, thor::measure_training(arch, *m.meter, m.protocol, m.feed), r);
-    if (vm.count("json"))
-      std::cout << j.dump(2) << "\n";
+    for (auto& r : rows) r.estimate = estimator.estimate(r.architecture);
+    if (measure) measure_rows(rows, m);
+    if (rows.size() > 1)
+      print_batch(rows, estimator, f, m, json);
     else
-      print_text(j, r, f, m, measure);
+      print_single(rows[0], estimator, f, m, json);
+    if (!f.plot.empty()) {
+      thor::write_scatter_plot(rows, f.plot, estimator.profile().settings.kind);
+      (json ? std::cerr : std::cout) << "wrote " << f.plot << "\n";
+    }
     return 0;
   });
 }

@@ -7,6 +7,8 @@
 
 #include "thor/cluster.hpp"
 #include "thor/error.hpp"
+#include "thor/interrupt.hpp"
+#include "thor/progress.hpp"
 #include "thor/protocol.hpp"
 
 namespace thor::cli {
@@ -21,7 +23,15 @@ int run(const std::string& program, const std::function<int()>& body) {
   const Cluster& cluster = Cluster::world();
   const std::string who =
       cluster.distributed() ? program + " (rank " + std::to_string(cluster.rank()) + ")" : program;
+  install_interrupt_handlers();
+  // One status line per program; under mpirun only rank 0 draws it.
+  ProgressOptions progress_options;
+  progress_options.program = program;
+  if (cluster.distributed() && !cluster.root())
+    progress_options.mode = ProgressOptions::Mode::quiet;
+  configure_progress(progress_options);
   auto fail = [&](int code, const std::string& text) {
+    progress().end_phase();  // clear a status line before the message
     // Most errors happen on every rank alike; rank 0's message and abort
     // usually end the job before the others repeat it.
     if (cluster.distributed() && !cluster.root())
@@ -36,6 +46,12 @@ int run(const std::string& program, const std::function<int()>& body) {
     return fail(kExitBadInput, std::string("error: ") + e.what() + " (see " + program + " --help)");
   } catch (const InputError& e) {
     return fail(kExitBadInput, std::string("error: ") + e.what());
+  } catch (const Interrupted& e) {
+    return fail(kExitInterrupted,
+                std::string(e.what()) +
+                    ": stopped; no half-written output was left. Run the same command again to "
+                    "continue: finished steps are kept (profiling journal, prune's resume state, "
+                    "search checkpoint).");
   } catch (const std::exception& e) {
     return fail(kExitInternal, std::string("internal error: ") + e.what());
   }

@@ -368,7 +368,7 @@ Layer parse_layer(const YamlCursor& c) {
     c.fail("unknown layer '" + name +
            "'; known: conv, linear, batchnorm, relu, maxpool, avgpool, flatten, dropout");
   }
-  if (!c.is_map() || c.node.size() != 1)
+  if (!c.is_map() || c.node.size() != 1 || !c.node.begin()->first.IsScalar())
     c.fail("expected a layer: a name (relu) or one 'name: parameters' entry");
   const std::string name = c.node.begin()->first.as<std::string>();
   const YamlCursor p = c.child(name);

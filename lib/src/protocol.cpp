@@ -279,6 +279,39 @@ Architecture reference_architecture() {
   return a;
 }
 
+double PaceModel::seconds_per_iteration(const Architecture& arch) const {
+  return overhead_s + seconds_per_flop * arch.train_flops();
+}
+
+double PaceModel::measure_seconds(const Architecture& arch, const MeasureOptions& o) const {
+  const double pace = seconds_per_iteration(arch);
+  const double warmup = std::max(static_cast<double>(o.warmup) * pace, o.min_warmup_seconds);
+  const double window = static_cast<double>(window_iterations(o, pace)) * pace;
+  return o.repeats * (warmup + window);
+}
+
+PaceModel measure_pace(const Architecture& typical, EnergyMeter& meter, const TrainFeed& feed,
+                       int threads) {
+  MeasureOptions o;
+  o.repeats = 1;
+  o.warmup = 4;
+  o.iterations = 10;
+  o.min_window_seconds = 0.3;
+  o.min_warmup_seconds = 0.1;
+  o.threads = threads;
+  const Architecture small = reference_architecture();
+  const Measurement a = measure_training(typical, meter, o, feed);
+  const Measurement b = measure_training(small, meter, o, feed);
+  PaceModel p;
+  const double fa = typical.train_flops(), fb = small.train_flops();
+  const double pa = a.seconds_per_iteration, pb = b.seconds_per_iteration;
+  p.seconds_per_flop = fa > fb ? std::max(0.0, (pa - pb) / (fa - fb)) : pa / std::max(1.0, fa);
+  p.overhead_s = std::max(0.0, pa - p.seconds_per_flop * fa);
+  p.watts = pa > 0 ? a.joules_per_iteration / pa : 0.0;
+  p.kind = a.kind;
+  return p;
+}
+
 Measurement measure_reference(EnergyMeter& meter, const MeasureOptions& options) {
   // The first training a process runs pays for one-time set-up; keep it out
   // of the figure the host's drift is judged by.

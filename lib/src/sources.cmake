@@ -7,5 +7,6 @@ list(APPEND THOR_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/layer_kind.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp
   ${CMAKE_CURRENT_LIST_DIR}/recipe.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/run_log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torch_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torchscript.cpp)

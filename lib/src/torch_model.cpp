@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "thor/detail/torch_model.hpp"
+#include "thor/interrupt.hpp"
 #include "thor/io.hpp"
 
 namespace thor {
@@ -274,6 +275,7 @@ class StepLoop {
 
   /// One optimizer step on the next batch; returns its loss.
   double step() {
+    throw_if_interrupted();  // Ctrl-C ends training at the next step (thor/interrupt.hpp)
     torch::Tensor x, y;
     if (data_) {
       fill_next_batch();

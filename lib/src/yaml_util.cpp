@@ -59,6 +59,12 @@ void YamlCursor::expect_sequence() const {
 void YamlCursor::allow_only(std::initializer_list<const char*> allowed) const {
   expect_map();
   for (const auto& kv : node) {
+    if (kv.first.IsSequence() || kv.first.IsMap()) {  // YAML's "? [a, b]: c"
+      YamlCursor k{kv.first, file, path};
+      k.fallback_line = line();
+      k.fail("expected a key name, got a " + std::string(kv.first.IsMap() ? "mapping" : "list") +
+             " as a key");
+    }
     const std::string key = kv.first.as<std::string>();
     bool ok = false;
     for (const char* a : allowed) ok = ok || key == a;

@@ -10,6 +10,8 @@
 #include "thor/cluster.hpp"
 #include "thor/format.hpp"
 #include "thor/parallel.hpp"
+#include "thor/progress.hpp"
+#include "thor/run_log.hpp"
 
 namespace thor::pruner::detail {
 
@@ -31,19 +33,24 @@ Dataset slice(const Dataset& d, int64_t begin, int64_t n, const std::string& nam
 // protocol's thread count, then meters one evaluation on its own to split
 // the curve's evaluations out of the figure the estimate predicts.
 void train_metered(Model& m, const Recipe& recipe, const DataSplit& data, EnergyMeter& meter,
-                   BaselineResult& b) {
+                   BaselineResult& b, bool show_progress) {
   TrainOptions t = recipe.train;
   if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, t.iterations / 20);
   const TorchThreadsGuard threads(recipe.measure.threads);
   meter.set_workload({&recipe.model, static_cast<long>(t.iterations), &m.feed_stats()});
   meter.start();
+  ProgressPhase phase("baseline training", t.iterations, show_progress);
+  const RunLogContext logged("baseline");
   try {
-    b.curve = m.train(data.train, t, &data.test).curve;
+    b.curve = m.train(data.train, t, &data.test, [&](const CurvePoint& p) {
+                 phase.update(p.iteration, strf("test accuracy %.1f%%", 100.0 * p.accuracy));
+               }).curve;
   } catch (...) {
     meter.stop();
     throw;
   }
   const EnergyReading run = meter.stop();
+  const RunLogContext evaluation("baseline evaluation");
   meter.set_workload({&recipe.model, 0, nullptr});
   meter.start();
   (void)m.accuracy(data.test, t.eval_samples);
@@ -83,7 +90,7 @@ Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const 
     say(strf("training the baseline for %lld iterations on %lld samples",
              (long long)recipe.train.iterations, (long long)data.train.size()));
     Model m(recipe.model, recipe.train.seed, recipe.device);
-    train_metered(m, recipe, data, meter, b);
+    train_metered(m, recipe, data, meter, b, options.progress);
     return m;
   }();
   b.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -10,9 +10,11 @@
 #include "thor/cost_oracle.hpp"
 #include "thor/format.hpp"
 #include "thor/parallel.hpp"
+#include "thor/progress.hpp"
 #include "thor/protocol.hpp"
 #include "thor/pruner/selection.hpp"
 #include "thor/pruner/surgery.hpp"
+#include "thor/run_log.hpp"
 
 namespace thor::pruner::detail {
 
@@ -53,6 +55,8 @@ std::vector<CandidateRecord> records(const Pool& pool, const Selection& sel,
 // resumed run.
 void fine_tune_all(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
+  ProgressPhase phase("[" + r.oracle + "] short fine-tunes",
+                      static_cast<int64_t>(r.candidates.size()), o.progress && ctx.staging);
   const auto accuracies = distribute(r.candidates.size(), o.concurrency, [&](size_t k) {
     const TorchThreadsGuard one_thread(1);
     set_flush_denormal(true);
@@ -61,6 +65,7 @@ void fine_tune_all(const Context& ctx, PrunedModelResult& r, int run_index) {
     if (o.short_finetune > 0)
       m.train(ctx.data.train, finetune_options(ctx, o.short_finetune, seed));
     const double a = m.accuracy(ctx.data.validation);
+    phase.advance();
     return std::string(reinterpret_cast<const char*>(&a), sizeof a);
   });
   std::vector<ChannelConfig> channels;
@@ -99,6 +104,10 @@ void verify(const Context& ctx, PrunedModelResult& r) {
   const PruneOptions& o = ctx.options;
   const Architecture& base = ctx.baseline.architecture();
   std::vector<double> q;  // measured energy over the budget (1 = exactly on it)
+  const RunLogContext logged("verify");
+  ProgressPhase phase("[" + r.oracle + "] verification",
+                      std::min<int64_t>(o.verify, static_cast<int64_t>(r.candidates.size())),
+                      o.progress);
   for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
     CandidateRecord& c = r.candidates[k];
     const auto m =
@@ -110,6 +119,8 @@ void verify(const Context& ctx, PrunedModelResult& r) {
         o.budget.per_iteration(m[0].joules_per_iteration, ctx.recipe.train.iterations);
     q.push_back(c.measured_joules / budget);
     ++r.verified;
+    phase.update(r.verified,
+                 strf("#%zu measured at %.1f%% of the budget", k + 1, 100.0 * q.back()));
     ctx.say(
         strf("[%s] verify #%zu %s: measured %.4g J/iter = %.1f%% of the baseline's %.4g in the "
              "same rounds (%.1f%% of the budget)",
@@ -145,7 +156,14 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
     TrainOptions t = finetune_options(ctx, o.final_finetune,
                                       o.seed + 17ULL * static_cast<uint64_t>(run_index + 1));
     if (t.record_every <= 0) t.record_every = std::max<int64_t>(1, o.final_finetune / 20);
-    r.curve = pruned.train(ctx.data.train, t, &ctx.data.test).curve;
+    ProgressPhase phase("[" + r.oracle + "] final fine-tune", o.final_finetune, o.progress);
+    r.curve =
+        pruned
+            .train(ctx.data.train, t, &ctx.data.test,
+                   [&](const CurvePoint& p) {
+                     phase.update(p.iteration, strf("test accuracy %.1f%%", 100.0 * p.accuracy));
+                   })
+            .curve;
   }
   r.finetune_seconds = since(t_ft);
   r.accuracy = pruned.accuracy(ctx.data.test, o.test_samples);
@@ -208,6 +226,15 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   r.feasible = sel.feasible;
   r.in_band = sel.in_band;
   r.candidates = records(pool, sel, figure, r.oracle_budget_joules, o.band);
+  for (const auto& c : r.candidates) {
+    RunRecord rec;  // what the estimator says each chosen candidate's training costs
+    rec.what = "candidate";
+    rec.subject = "[" + oracle + "] " + list(c.channels);
+    rec.source = "estimated";
+    rec.iterations = ctx.recipe.train.iterations;
+    rec.energy_J = c.estimated_joules * static_cast<double>(rec.iterations);
+    log_run_record(rec);
+  }
   if (sel.none_feasible)
     ctx.warnings.push_back(oracle + ": no sampled configuration is within the budget (" +
                            strf("%.4g", r.oracle_budget_joules) +

@@ -25,6 +25,10 @@ struct DataSplit {
 };
 DataSplit load_split(const Recipe& recipe, const PruneOptions& options);
 
+/// Every rule of the recipe a pruning job needs, before anything slow
+/// (options, train, measure, device, at least two parametric layers).
+void check_recipe(const Recipe& recipe, const PruneOptions& options);
+
 /// Progress lines on stderr when options.progress is set.
 using Say = std::function<void(const std::string&)>;
 

@@ -14,7 +14,9 @@
 #include "thor/cluster.hpp"
 #include "thor/format.hpp"
 #include "thor/profile_cache.hpp"
+#include "thor/progress.hpp"
 #include "thor/protocol.hpp"
+#include "thor/run_log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,6 +41,7 @@ DeviceProfile profile_baseline(const Recipe& recipe, const PruneOptions& options
   // The default cache is the output folder, written with it; until then a
   // profile made by this run (or an interrupted one) lives in the resume state.
   const bool resumed = default_cache && fs::exists(resume.profile_path());
+  const RunLogContext logged("profiling");
   ProfileRequest request =
       recipe_profile_request(recipe, {recipe.model}, &data.train,
                              resumed ? resume.profile_path() : path, options.progress);
@@ -48,6 +51,7 @@ DeviceProfile profile_baseline(const Recipe& recipe, const PruneOptions& options
   if (default_cache) request.profiler.journal_path = resume.profile_path() + ".journal";
   request.on_decision = say;
   ProfileDecision d = ensure_profile(request, meter);
+  if (!d.reused) say(d.summary);
   if (!d.warning.empty()) result.warnings.push_back(d.warning);
   if (default_cache && !d.reused) d.profile.save(resume.profile_path());
   result.profile_reused = d.reused;
@@ -101,8 +105,13 @@ void measure_final(const Recipe& recipe, const PruneOptions& options, const deta
                  p.measured_joules_per_iteration, result.budget_joules_per_iteration);
 }
 
+}  // namespace
+
+namespace detail {
+
 void check_recipe(const Recipe& recipe, const PruneOptions& options) {
   options.validate();
+  check_output_folder(recipe.output);
   recipe.train.validate();
   recipe.measure.validate();
   check_device(recipe.device);
@@ -114,20 +123,20 @@ void check_recipe(const Recipe& recipe, const PruneOptions& options) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const auto t0 = Clock::now();
-  check_recipe(recipe, options);
+  detail::check_recipe(recipe, options);
   // Under mpirun every rank runs the loop; rank 0 alone meters, profiles and
   // writes, the others fine-tune their share of candidates (docs/cluster.md).
   const Cluster& cluster = Cluster::world();
   const bool root = cluster.root();
   if (recipe.meter == "sim") register_sim_meter();
   std::unique_ptr<EnergyMeter> meter;
-  if (root) meter = make_meter(recipe.meter, recipe.meter_options);
+  if (root) meter = logging_meter(make_meter(recipe.meter, recipe.meter_options));
   const detail::Say say = [&](const std::string& s) {
-    if (options.progress && root) std::cerr << "prune: " << s << "\n" << std::flush;
+    if (options.progress && root) progress().say(s);
   };
   if (cluster.distributed()) say(cluster.describe());
   // Data first: a missing dataset must fail before anything is written.
@@ -135,6 +144,9 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const detail::DataSplit data = detail::load_split(recipe, options);
   std::optional<StagingFolder> staging;
   if (root) staging.emplace(recipe.output);
+  // Every meter window and estimate of the job, in the output folder.
+  const auto run_log = open_run_log(staging ? staging->path().string() : "", "prune", meter.get());
+  const ScopedRunLog logging(run_log.get());
   PruneResult result;
   result.recipe = recipe.path;
   result.output = recipe.output;
@@ -154,6 +166,7 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
     return profile_baseline(recipe, options, data, *meter, *staging, result, say, resume);
   }));
   const EstimateResult est = estimator.estimate(recipe.model);
+  log_estimate("baseline", recipe.model.summary(), est, recipe.train.iterations);
   b.estimated_joules_per_iteration = est.joules_per_iteration;
   b.estimated_std = est.std;
   b.flops_joules_per_iteration = est.flops_joules;
@@ -188,11 +201,16 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
 
   // 6-7. Final figures, plots, report, then the folder into place.
   say("measuring the baseline and the pruned models");
-  measure_final(recipe, options, data, *meter, result, say);
+  {
+    const ProgressPhase phase("final measurement", 0, options.progress);
+    const RunLogContext logged("final");
+    measure_final(recipe, options, data, *meter, result, say);
+  }
   if (options.plots)
     result.plots = detail::write_plots(result, staging->path().string(), result.warnings);
   result.total_seconds = since(t0);
   write_file_atomic(staging->file("report.json"), result.to_json().dump(2) + "\n");
+  run_log->commit();
   staging->commit();
   resume.finish();
   cluster.barrier();

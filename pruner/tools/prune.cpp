@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
         "data-root", po::value(&data_root), "dataset folder (overrides the recipe's data.root)")(
         "meter", po::value(&meter),
         "energy meter: auto, rapl, nvml, jetson, battery, cpu-model (overrides the recipe)")(
-        "no-plots", "do not draw PNG plots")("quiet", "no progress lines on stderr");
+        "no-plots", "do not draw PNG plots")("quiet", "no progress lines on stderr")(
+        "dry-run",
+        "check everything, say what would happen and forecast its wall time and energy; "
+        "write nothing");
     po::variables_map vm;
     if (!thor::cli::parse(argc, argv, "prune",
                           "prune --recipe R.yaml [--output DIR] [--data-root DIR] [--meter M]",
@@ -35,6 +38,10 @@ int main(int argc, char** argv) {
     if (!meter.empty()) recipe.meter = meter;
     if (vm.count("no-plots")) options.plots = false;
     if (vm.count("quiet")) options.progress = false;
+    if (vm.count("dry-run")) {
+      std::cout << thor::pruner::dry_run_pruning(recipe, options).report();
+      return thor::cli::kExitOk;
+    }
     const thor::pruner::PruneResult result = thor::pruner::run_pruning(recipe, options);
     if (!thor::Cluster::world().root()) return thor::cli::kExitOk;  // rank 0 reports
     std::cout << result.full_report();

@@ -5,13 +5,18 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "thor/cluster.hpp"
 #include "thor/error.hpp"
 #include "thor/format.hpp"
+#include "thor/io.hpp"
 #include "thor/profile_cache.hpp"
 #include "thor/profiler.hpp"
+#include "thor/progress.hpp"
+#include "thor/protocol.hpp"
+#include "thor/run_log.hpp"
 
 namespace thor::search {
 
@@ -126,10 +131,11 @@ void apply_overrides(const SearchJobOptions& options, SearchRecipe& sr, const st
 DeviceProfile job_profile(const Recipe& recipe, const SearchSpace& space, const Dataset& train,
                           EnergyMeter& meter, bool progress, SearchJobResult& job) {
   auto say = [&](const std::string& line) {
-    if (progress) std::cerr << "search: " << line << "\n" << std::flush;
+    if (progress) thor::progress().say(line);
   };
   std::vector<Architecture> largest;
   for (const Genome& g : space.skeletons()) largest.push_back(space.build(g));
+  const RunLogContext logged("profiling");
   const ProfileRequest request =
       recipe_profile_request(recipe, std::move(largest), &train, job.profile_path, progress);
   const size_t structures = request.architectures.size();
@@ -141,8 +147,7 @@ DeviceProfile job_profile(const Recipe& recipe, const SearchSpace& space, const 
   job.profile_reason = decision.reason;
   job.profile_measured = decision.measured;
   std::string profiled = "profile: " + decision.reason;
-  if (!decision.reused)
-    profiled += "; profiled (" + std::to_string(decision.measured) + " variant networks measured)";
+  if (!decision.reused) profiled += "; " + decision.summary;
   say(profiled);
   return std::move(decision.profile);
 }
@@ -192,6 +197,42 @@ std::string plan_text(const SearchOptions& so, int64_t train_size, int ranks) {
 
 }  // namespace
 
+// What the oracle said each trained candidate's full run costs.
+// The result's paths: the flags' or the recipe's.
+static SearchJobResult new_job(const SearchJobOptions& options, const Recipe& recipe) {
+  SearchJobResult job;
+  job.recipe = recipe.path;
+  job.output = options.output.empty() ? recipe.output : options.output;
+  job.profile_path = options.profile_path.empty() ? recipe.profile_path() : options.profile_path;
+  return job;
+}
+
+// The run log into place beside the outputs, and the job's verdict.
+static void finish_job(SearchJobResult& job, RunLog& run_log) {
+  run_log.commit();
+  job.files.push_back(run_log.csv_path());
+  job.files.push_back(run_log.jsonl_path());
+  const FinalRun& fin = *job.final_run;
+  job.status = fin.within_budget() ? SearchJobStatus::ok : SearchJobStatus::over_budget;
+  job.message = "the winner's measured energy, " + joules_text(fin.measured_joules()) + ", is " +
+                (fin.within_budget() ? "within" : "over") + " the budget of " +
+                joules_text(fin.budget_joules);
+}
+
+static void log_candidates(const SearchResult& result, int64_t iterations) {
+  for (const Candidate& c : result.candidates) {
+    if (!c.trained) continue;
+    RunRecord rec;
+    rec.what = "candidate";
+    rec.subject = c.genome.to_string();
+    rec.source = "estimated";
+    rec.iterations = iterations;
+    rec.energy_J = c.verdict.joules;
+    if (c.verdict.joules > 0) rec.spread = c.verdict.std / c.verdict.joules;
+    log_run_record(rec);
+  }
+}
+
 SearchJobResult run_search_job(const SearchJobOptions& options) {
   options.validate();
   // Under mpirun every rank runs the job; rank 0 alone profiles, meters,
@@ -199,7 +240,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   const Cluster& cluster = Cluster::world();
   const bool root = cluster.root();
   auto say = [&](const std::string& line) {
-    if (options.progress && root) std::cerr << "search: " << line << "\n" << std::flush;
+    if (options.progress && root) progress().say(line);
   };
 
   // 1. The recipe and the overrides, all checked before anything slow happens.
@@ -209,18 +250,18 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   apply_overrides(options, sr, recipe.path);
   so.progress = options.progress && root;
 
-  SearchJobResult job;
-  job.recipe = recipe.path;
-  job.output = options.output.empty() ? recipe.output : options.output;
-  job.profile_path = options.profile_path.empty() ? recipe.profile_path() : options.profile_path;
+  SearchJobResult job = new_job(options, recipe);
   const std::string meter_name = options.meter.empty() ? recipe.meter : options.meter;
+  if (root) check_output_folder(job.output);
   const fs::path output = job.output;
   const fs::path compare_dir = output / ("compare-" + options.compare);
   if (meter_name == "sim") register_sim_meter();
   std::unique_ptr<EnergyMeter> meter;
-  if (root) meter = make_meter(meter_name, recipe.meter_options);
+  if (root) meter = logging_meter(make_meter(meter_name, recipe.meter_options));
   job.meter = meter ? meter->describe() : "none (rank " + std::to_string(cluster.rank()) + ")";
   if (cluster.distributed()) say(cluster.describe());
+  const auto run_log = open_run_log(job.output, "search", meter.get());
+  const ScopedRunLog logging(run_log.get());
   if (options.fresh && root) {
     fs::remove(output / "checkpoint.json");
     if (!options.compare.empty()) fs::remove(compare_dir / "checkpoint.json");
@@ -262,8 +303,10 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
     return job;
   }
   const SearchResult& result = job.search;
+  log_candidates(result, so.oracle.iterations);
   if (!result.best) {
     job.files = write_outputs(job.output, oracle, result, so, &scan, nullptr);
+    run_log->commit();
     job.status = SearchJobStatus::no_winner;
     job.message = result.message;
     cluster.barrier();
@@ -276,6 +319,7 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
       (options.final_train ? ", then training it for the full " +
                                  std::to_string(so.oracle.iterations) + " iterations"
                            : std::string()));
+  const RunLogContext final_context("final");
   job.final_run =
       run_final(oracle, result.candidates[*result.best].genome, *meter, recipe.measure, train, test,
                 so.train, options.final_train, options.final_train ? model_path : "");
@@ -283,13 +327,78 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
 
   // 6. The outputs.
   job.files = write_outputs(job.output, oracle, result, so, &scan, &fin);
-  if (options.final_train && fs::exists(model_path)) job.files.push_back(model_path);
-  job.status = fin.within_budget() ? SearchJobStatus::ok : SearchJobStatus::over_budget;
-  job.message = "the winner's measured energy, " + joules_text(fin.measured_joules()) + ", is " +
-                (fin.within_budget() ? "within" : "over") + " the budget of " +
-                joules_text(fin.budget_joules);
+  if (fs::exists(model_path)) job.files.push_back(model_path);
+  finish_job(job, *run_log);
   cluster.barrier();
   return job;
+}
+
+DryRunPlan dry_run_search_job(const SearchJobOptions& options) {
+  options.validate();
+  DryRunPlan plan;
+  plan.program = "search";
+  const Recipe recipe = options.recipe ? *options.recipe : load_recipe(options.recipe_path);
+  SearchRecipe sr = parse_search_recipe(recipe);
+  SearchOptions& so = sr.options;
+  apply_overrides(options, sr, recipe.path);
+  plan.checks.push_back("recipe " + recipe.path + ": every key valid, the space included");
+  const std::string meter_name = options.meter.empty() ? recipe.meter : options.meter;
+  if (meter_name == "sim") register_sim_meter();
+  const auto meter = make_meter(meter_name, recipe.meter_options);
+  plan.checks.push_back("meter " + meter->describe() + " (" + to_string(meter->kind()) + ")");
+  const auto [train, test] = load_recipe_data(recipe.data);
+  plan.checks.push_back(strf("data %s: %lld training, %lld test samples",
+                             recipe.data.dataset.c_str(), (long long)train.size(),
+                             (long long)test.size()));
+  const std::string output = options.output.empty() ? recipe.output : options.output;
+  const fs::path out = output;
+  check_output_folder(output);
+  plan.checks.push_back("output " + output + ": can be created and written");
+
+  std::vector<Architecture> largest;
+  for (const Genome& g : sr.space.skeletons()) largest.push_back(sr.space.build(g));
+  const std::string profile_path =
+      options.profile_path.empty() ? recipe.profile_path() : options.profile_path;
+  const ProfileRequest request =
+      recipe_profile_request(recipe, largest, &train, profile_path, false);
+  const ProfileDecision d = decide_profile(request, *meter);
+  plan.notes.push_back("profile: " + d.reason);
+  if (d.reused) {
+    const Estimator estimator(d.profile);
+    const Oracle oracle(estimator, sr.space, so.oracle);
+    plan.notes.push_back(scan_summary(oracle, sr.space, estimator,
+                                      oracle.scan(sr.scan_points, so.seed, so.threads)));
+  }
+  if (!options.fresh && fs::exists(out / "checkpoint.json"))
+    plan.notes.push_back("a checkpoint is in " + output +
+                         ": candidates it holds for these settings are not trained again");
+  plan.notes.push_back(plan_text(so, train.size(), 1));
+
+  // The typical candidate: half the largest network's work per iteration.
+  const PaceModel pace = measure_pace(largest.front(), *meter, TrainFeed{&train, recipe.train},
+                                      recipe.measure.threads);
+  plan.watts = pace.watts;
+  plan.energy_kind = to_string(pace.kind);
+  double big = 0.0;
+  for (const auto& a : largest) big = std::max(big, pace.seconds_per_iteration(a));
+  const double typical = pace.overhead_s + 0.5 * (big - pace.overhead_s);
+  if (!d.reused) {
+    const auto [lo, hi] = forecast_profiling(request, pace);
+    plan.steps.push_back(
+        {strf("profiling (%zu structures at their largest widths)", largest.size()), lo, hi});
+  }
+  const int runs = options.compare.empty() ? 1 : 2;
+  const double rounds = std::ceil(static_cast<double>(so.candidates) / std::max(1, so.threads));
+  const double cand = rounds * static_cast<double>(so.proxy.iterations) * typical;
+  plan.steps.push_back({strf("%d × %lld candidates, %lld proxy iterations each, %d at once", runs,
+                             (long long)so.candidates, (long long)so.proxy.iterations, so.threads),
+                        0.5 * runs * cand, runs * cand});
+  double fin = pace.measure_seconds(largest.front(), recipe.measure) * typical / big;
+  if (options.final_train) fin += static_cast<double>(so.oracle.iterations) * typical;
+  plan.steps.push_back(
+      {"the winner measured" + std::string(options.final_train ? " and trained in full" : ""), fin,
+       fin});
+  return plan;
 }
 
 }  // namespace thor::search

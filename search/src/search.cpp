@@ -17,6 +17,7 @@
 #include "thor/format.hpp"
 #include "thor/io.hpp"
 #include "thor/parallel.hpp"
+#include "thor/progress.hpp"
 
 namespace thor::search {
 
@@ -155,7 +156,7 @@ std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohma
     const auto j = nlohmann::json::parse(text);
     if (j.at("fingerprint") != want) {
       if (progress)
-        std::cerr << "search: " << path << " was made with other settings; starting a new search\n";
+        thor::progress().say(path + " was made with other settings; starting a new search");
       return out;
     }
     for (const auto& c : j.at("candidates")) {
@@ -167,8 +168,7 @@ std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohma
     }
   } catch (const std::exception& e) {
     if (progress)
-      std::cerr << "search: warning: ignoring unreadable checkpoint " << path << ": " << e.what()
-                << "\n";
+      thor::progress().say("warning: ignoring unreadable checkpoint " + path + ": " + e.what());
     out.clear();
   }
   return out;
@@ -190,32 +190,25 @@ void save_checkpoint(const std::string& path, const nlohmann::json& fp,
   write_file_atomic(path, j.dump(1) + "\n");
 }
 
-std::string clock_text(double s) {
-  std::ostringstream o;
-  const auto m = static_cast<int64_t>(s / 60);
-  o << m << "m" << std::setw(2) << std::setfill('0')
-    << static_cast<int64_t>(s - 60.0 * static_cast<double>(m)) << "s";
-  return o.str();
-}
-
 }  // namespace
 
 namespace {
 
-// One progress line per generation on stderr.
-void print_progress(const SearchResult& res, const SearchOptions& options, int64_t proposals,
-                    int64_t feasible_proposals, int64_t fresh, double el) {
+// The status line after each generation: candidates trained of the
+// target, with the generation's figures as its detail.
+void show_progress(ProgressPhase& phase, const SearchResult& res, int64_t proposals,
+                   int64_t feasible_proposals, int64_t fresh, double el) {
   double best = -1;
   for (const auto& c : res.candidates)
     if (c.scored()) best = std::max(best, c.accuracy);
-  std::cerr << "search: " << options.strategy << " gen " << res.generations - 1 << " | trained "
-            << res.trained << "/" << options.candidates << " | best accuracy " << std::fixed
-            << std::setprecision(4) << best << " | feasible " << std::setprecision(0)
-            << 100.0 * feasible_proposals / std::max<int64_t>(1, proposals) << "% of " << proposals
-            << " proposed | " << std::setprecision(1)
-            << (el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0) << " cand/min | "
-            << clock_text(el)
-            << (res.resumed ? " | " + std::to_string(res.resumed) + " resumed" : "") << std::endl;
+  phase.update(
+      res.trained,
+      strf("gen %lld, best accuracy %.4f, %.0f%% of %lld proposed feasible, %.1f cand/min%s",
+           static_cast<long long>(res.generations - 1), best,
+           100.0 * static_cast<double>(feasible_proposals) /
+               static_cast<double>(std::max<int64_t>(1, proposals)),
+           static_cast<long long>(proposals), el > 0 ? 60.0 * static_cast<double>(fresh) / el : 0.0,
+           res.resumed ? strf(", %lld resumed", static_cast<long long>(res.resumed)).c_str() : ""));
 }
 
 // The most accurate scored candidate (ties: the cheaper one), if any.
@@ -293,6 +286,8 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate,
   res.strategy = options.strategy;
   std::map<Genome, size_t> scored;  // genome → first scored candidate with it
   int64_t proposals = 0, feasible_proposals = 0, fresh = 0;
+  ProgressPhase phase(options.strategy + " search: candidates", options.candidates,
+                      options.progress);
   const int64_t max_proposals = options.max_proposals_per_candidate * options.candidates;
   while (res.trained < options.candidates) {
     const auto want =
@@ -352,9 +347,8 @@ SearchResult run_search(const Oracle& oracle, const Evaluator& evaluate,
     ++res.generations;
     save_checkpoint(options.checkpoint, fp, res.candidates);
 
-    if (options.progress)
-      print_progress(res, options, proposals, feasible_proposals, fresh,
-                     std::chrono::duration<double>(clock::now() - t0).count());
+    show_progress(phase, res, proposals, feasible_proposals, fresh,
+                  std::chrono::duration<double>(clock::now() - t0).count());
     if (proposals >= max_proposals && res.trained < options.candidates) {
       res.status = SearchStatus::exhausted;
       res.message = "strategy '" + options.strategy + "' proposed " + std::to_string(proposals) +

@@ -70,7 +70,10 @@ int main(int argc, char** argv) {
         "no-final-train", "measure the winner with the protocol only; skip its full training run")(
         "fresh", "ignore a checkpoint in the output folder")(
         "list-strategies", "print the registered strategies and exit")("quiet",
-                                                                       "no progress output");
+                                                                       "no progress output")(
+        "dry-run",
+        "check everything, say what would happen and forecast its wall time and energy; "
+        "write nothing");
     po::variables_map vm;
     if (!thor::cli::parse(argc, argv, "search",
                           "search --budget-joules J [--recipe R.yaml] [--strategy S] [--confidence "
@@ -99,6 +102,10 @@ int main(int argc, char** argv) {
     job.fresh = vm.count("fresh") > 0;
     job.progress = vm.count("quiet") == 0;
     if (job.recipe_path.empty()) job.recipe_path = default_recipe();
+    if (vm.count("dry-run")) {
+      std::cout << dry_run_search_job(job).report();
+      return thor::cli::kExitOk;
+    }
     const SearchJobResult result = run_search_job(job);
     if (!thor::Cluster::world().root()) return thor::cli::kExitOk;  // rank 0 reports
     std::cout << result.full_report();

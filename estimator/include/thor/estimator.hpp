@@ -18,6 +18,7 @@
 
 #include "thor/architecture.hpp"
 #include "thor/profile.hpp"
+#include "thor/run_log.hpp"
 
 namespace thor {
 
@@ -145,5 +146,15 @@ struct DriftCheck {
 /// reference record.
 DriftCheck check_drift(const DeviceProfile& profile, EnergyMeter& meter,
                        const MeasureOptions& options, double tolerance = 0.03);
+
+/// The run log of a job (`program`) in `folder`, described with this host
+/// and `meter`; null for ranks that do not meter (`meter` null).
+std::unique_ptr<RunLog> open_run_log(const std::string& folder, const std::string& program,
+                                     const EnergyMeter* meter);
+
+/// Records an estimate in the active run log (thor/run_log.hpp), if any: the
+/// energy of `iterations` iterations, its relative std, source "estimated".
+void log_estimate(const std::string& what, const std::string& subject, const EstimateResult& r,
+                  int64_t iterations);
 
 }  // namespace thor

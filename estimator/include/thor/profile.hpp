@@ -134,6 +134,8 @@ struct HostDescription {
   std::string torch_version;
 };
 HostDescription describe_host();
+/// "AMD EPYC 7B13, 2 cores, LibTorch 1.13.1" (run logs, reports).
+std::string to_string(const HostDescription& host);
 /// What differs between the host a profile was made on and `host`
 /// ("cpu_model: A (profile) vs B (host)"); empty when they match.
 std::vector<std::string> host_differences(const ProfileSettings& profile,

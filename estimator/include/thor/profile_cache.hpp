@@ -14,6 +14,7 @@
 #include "thor/meter.hpp"
 #include "thor/profile.hpp"
 #include "thor/profiler.hpp"
+#include "thor/protocol.hpp"
 
 namespace thor {
 
@@ -40,6 +41,8 @@ struct ProfileDecision {
   int measured = 0;     ///< variant networks measured (0 when reused)
   std::string reason;   ///< why the cache was reused or not ("no cached profile at P", ...)
   std::string warning;  ///< set when a cached file exists but cannot be read
+  /// After profiling: kinds, variants measured and reused from the journal.
+  std::string summary;
 };
 
 /// The request a recipe's job makes: its `profile:` settings and optimizer,
@@ -54,6 +57,15 @@ ProfileRequest recipe_profile_request(const Recipe& recipe, std::vector<Architec
 std::string profile_mismatch(const DeviceProfile& profile,
                              const std::vector<Architecture>& architectures,
                              const ProfileSettings& now, int64_t channel_lower = 1);
+
+/// The decision alone, nothing profiled or written (dry runs): `reused` and
+/// the cached profile when request.path passes profile_mismatch, else the reason.
+ProfileDecision decide_profile(const ProfileRequest& request, EnergyMeter& meter);
+
+/// Wall time (low, high) a fresh profile of `request` would take at `pace`:
+/// each planned kind's min..max points, every point a protocol measurement
+/// of its variant network, plus the drift references and the anchors.
+std::pair<double, double> forecast_profiling(const ProfileRequest& request, const PaceModel& pace);
 
 /// The cached profile at request.path if it passes profile_mismatch, else a
 /// fresh run_profiler (saved to request.path when `save`; its journal removed

@@ -5,7 +5,9 @@
 /// rename) so that no reader ever sees a half-written output.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,29 +28,38 @@ inline std::string read_file(const std::string& path) {
 }
 
 /// Writes `content` to `path` atomically: readers see the old file or the
-/// complete new one, never a prefix. Creates missing parent folders.
+/// complete new one, never a prefix. Creates missing parent folders. A
+/// failure (unwritable folder, full disk) throws InputError naming the file
+/// and leaves neither the temp file nor a partial `path`.
 inline void write_file_atomic(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot open for writing");
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(tmp + ": write failed");
-    }
-  }
   std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f)
+    throw InputError(path + ": cannot write: " + std::strerror(errno) +
+                     " (is the folder writable? choose another with --output)");
+  const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
+                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const int err = errno;
+  if (std::fclose(f) != 0 || !written) {
+    std::remove(tmp.c_str());
+    throw InputError(path + ": cannot write: " + std::strerror(written ? errno : err) +
+                     " (disk full? free space or choose another folder with --output)");
+  }
   fs::rename(tmp, target, ec);
   if (ec) {
     std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename temp file: " + ec.message());
+    throw InputError(path + ": cannot rename the finished file into place: " + ec.message());
   }
 }
+
+/// Throws InputError unless `folder` can be created and written: its nearest
+/// existing ancestor must be a writable folder. Jobs call it before any
+/// slow step, so a bad --output fails in a second, not after an hour.
+void check_output_folder(const std::string& folder);
 
 /// An output folder assembled in a hidden sibling (".NAME.tmp-PID") and
 /// renamed into place by commit(), so a failure at any step leaves neither

@@ -142,6 +142,24 @@ RunMeasurement measure_real_run(const Architecture& arch, const Dataset& data,
 /// stand-in. Profiles record it; re-measuring it later tells how far the
 /// host's speed has drifted since (Estimator::drift()).
 Architecture reference_architecture();
+
+/// Seconds per training iteration of any network on this machine, as an
+/// affine function of its training FLOPs (a fixed per-iteration overhead
+/// plus time per FLOP), from two quick measurements; with the meter's
+/// average power over them. What dry runs forecast a job's time with.
+struct PaceModel {
+  double overhead_s = 0.0;        ///< per iteration, whatever the network
+  double seconds_per_flop = 0.0;  ///< per training FLOP
+  double watts = 0.0;             ///< average power while training
+  EnergyKind kind = EnergyKind::modelled;
+  double seconds_per_iteration(const Architecture& arch) const;
+  /// Wall time of measure_training(arch) under `options` (warm-ups,
+  /// windows, every repeat).
+  double measure_seconds(const Architecture& arch, const MeasureOptions& options) const;
+};
+/// Times a few iterations of `typical` and of the small reference network.
+PaceModel measure_pace(const Architecture& typical, EnergyMeter& meter, const TrainFeed& feed,
+                       int threads);
 Measurement measure_reference(EnergyMeter& meter, const MeasureOptions& options);
 
 /// Registers the `sim` meter (a deterministic synthetic device whose

@@ -14,6 +14,11 @@
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
+// Only the formats thor reads (CelebA is JPEG): stb's other decoders (GIF,
+// PSD, TGA, HDR, PIC, PNM) are more code for a hostile file to reach.
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
 #endif
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -21,13 +26,90 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #endif
+#if defined(__clang__)
+// stb's decoders compute with ints that a corrupt file can overflow (a DC
+// sum, a shifted coefficient): the value wraps and is clamped or refused,
+// stb 2.28 checks them. UBSan (the fuzz build) is for thor's arithmetic.
+#pragma clang attribute push(__attribute__((no_sanitize("signed-integer-overflow", "shift"))), \
+                             apply_to = function)
+#endif
 #include <stb_image.h>
 #include <stb_image_write.h>
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
 
 namespace thor::detail {
+
+namespace {
+
+/// Debian's stb_image (the 2022-09 snapshot) writes past a Huffman table
+/// when a JPEG's DHT segment declares more than 256 codes (stb 2.28 checks
+/// it). Walks the segments as stb reads them (a marker is 0xFF, fill 0xFF
+/// bytes, then its code; 0xFF00 and RSTn inside scan data are not markers)
+/// and refuses such a table before stb sees it. Other files pass untouched.
+void check_jpeg_huffman_tables(const std::string& path, const std::string& b) {
+  const auto at = [&](size_t i) { return i < b.size() ? static_cast<uint8_t>(b[i]) : uint8_t{0}; };
+  size_t i = 0;
+  while (at(i) == 0xff && i < b.size()) ++i;
+  if (i == 0 || at(i) != 0xd8) return;  // not a JPEG: no SOI marker first
+  ++i;
+  while (i + 1 < b.size()) {
+    const uint8_t m = at(i + 1);
+    if (at(i) != 0xff || m == 0xff) {  // scan data, or a fill byte before a marker
+      ++i;
+      continue;
+    }
+    if (m == 0xd9) return;  // EOI
+    if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {
+      i += 2;  // a stuffed byte, TEM, RSTn, SOI: no length
+      continue;
+    }
+    const size_t length = (size_t{at(i + 2)} << 8) | at(i + 3);
+    if (m == 0xc4) {  // DHT: tables of [class/id, 16 code counts, values] while length lasts
+      for (size_t t = i + 4, left = length < 2 ? 0 : length - 2; left > 0;) {
+        if ((at(t) >> 4) > 1 || (at(t) & 15) > 3) break;  // stb refuses the segment itself
+        size_t codes = 0;
+        for (size_t k = 1; k <= 16; ++k) codes += at(t + k);
+        if (codes > 256)
+          throw InputError(path + ": cannot decode image (corrupt JPEG: a Huffman table of " +
+                           std::to_string(codes) +
+                           " codes, at most 256); expected a JPEG (or PNG/BMP) file");
+        if (17 + codes >= left) break;
+        left -= 17 + codes;
+        t += 17 + codes;
+      }
+    }
+    i += 2 + length;  // SOS: its header; the scan data follows
+  }
+}
+
+/// stb_image allocates a PNG chunk's declared length before reading it (up
+/// to 4 GiB from 4 bytes): every chunk up to IEND must fit in the file.
+void check_png_chunks(const std::string& path, const std::string& b) {
+  static const char kSignature[] = "\x89PNG\r\n\x1a\n";
+  if (b.compare(0, 8, kSignature, 8) != 0) return;
+  const auto be32 = [&](size_t i) {
+    uint32_t v = 0;
+    for (size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<uint8_t>(b[i + k]);
+    return v;
+  };
+  for (size_t i = 8; i + 8 <= b.size();) {
+    const size_t length = be32(i), left = b.size() - (i + 8);
+    const std::string type = b.substr(i + 4, 4);
+    if (length > left)
+      throw InputError(path + ": cannot decode image (truncated PNG: chunk '" + type + "' of " +
+                       std::to_string(length) + " bytes, " + std::to_string(left) +
+                       " left in the file); expected a JPEG (or PNG/BMP) file");
+    if (type == "IEND") return;
+    i += 12 + length;  // length, type, data, CRC
+  }
+}
+
+}  // namespace
 
 Image decode_image(const std::string& path, const std::string& bytes, int channels) {
   if (channels != 1 && channels != 3)
@@ -37,7 +119,17 @@ Image decode_image(const std::string& path, const std::string& bytes, int channe
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     throw InputError(path + ": file too large (" + std::to_string(bytes.size()) +
                      " bytes); expected an image under 2 GiB");
+  check_jpeg_huffman_tables(path, bytes);
+  check_png_chunks(path, bytes);
   int w = 0, h = 0, n = 0;
+  // The size in the header, before stb allocates for it: a few bytes can claim 65535x65535.
+  constexpr int64_t kMaxPixels = int64_t{1} << 24;
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &w, &h, &n) &&
+      int64_t{w} * h > kMaxPixels)
+    throw InputError(path + ": image of " + std::to_string(w) + "x" + std::to_string(h) +
+                     " pixels; expected at most " + std::to_string(kMaxPixels) +
+                     " pixels (4096x4096)");
   stbi_uc* p = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                                      static_cast<int>(bytes.size()), &w, &h, &n, channels);
   if (p == nullptr) {
@@ -51,6 +143,9 @@ Image decode_image(const std::string& path, const std::string& bytes, int channe
   img.channels = channels;
   img.pixels.assign(p, p + static_cast<size_t>(w) * h * channels);
   stbi_image_free(p);
+  if (w < 1 || h < 1)  // stb's BMP reader returns a 0-row image
+    throw InputError(path + ": cannot decode image (" + std::to_string(w) + "x" +
+                     std::to_string(h) + " pixels); expected a JPEG (or PNG/BMP) file");
   return img;
 }
 

@@ -16,9 +16,9 @@ struct Image {
   std::vector<uint8_t> pixels;  ///< height * width * channels bytes
 };
 
-/// Decodes `bytes` (JPEG, PNG, ... whatever stb_image reads) to `channels`
-/// (1 or 3) channels. Throws InputError "path: cannot decode image (reason);
-/// expected a JPEG ...".
+/// Decodes `bytes` (JPEG, PNG or BMP, with stb_image) to `channels` (1 or
+/// 3) channels. Throws InputError "path: cannot decode image (reason);
+/// expected a JPEG ...", also for an image of more than 2^24 pixels.
 Image decode_image(const std::string& path, const std::string& bytes, int channels);
 
 /// Encodes HWC 8-bit pixels (1 or 3 channels) as a baseline JPEG in memory.

@@ -46,7 +46,9 @@ struct RaplZone {
 std::string permission_hint(const std::string& path) {
   return "RAPL energy_uj is readable only by root since Linux 5.10: run as root, or `sudo chmod "
          "o+r " +
-         path + "` (until reboot), or add a udev rule (see docs/meters.md)";
+         path +
+         "` (until reboot), or give a group read access with a udev rule (docs/meters.md), or "
+         "use --meter cpu-model (modelled, no sensor needed)";
 }
 
 class RaplMeter final : public EnergyMeter {

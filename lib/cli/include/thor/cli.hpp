@@ -15,6 +15,8 @@ namespace po = boost::program_options;
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitBadInput = 2;
+/// Ended by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+inline constexpr int kExitInterrupted = 130;
 
 /// thor's version string.
 std::string version();

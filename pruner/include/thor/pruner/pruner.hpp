@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "thor/dry_run.hpp"
 #include "thor/pruner/options.hpp"
 #include "thor/pruner/strategy.hpp"
 #include "thor/recipe.hpp"
@@ -144,5 +145,12 @@ struct PruneResult {
 /// overridden by any flags). Throws InputError for bad input (before any
 /// output exists); on any failure no output folder is left behind.
 PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options);
+
+/// `prune --dry-run`: checks everything run_pruning would (recipe, data,
+/// model, meter, profile cache, resume state), times a few iterations of
+/// the baseline with the recipe's meter and forecasts each step's wall time
+/// and the job's own energy. Writes nothing. Throws InputError as
+/// run_pruning would for bad input.
+DryRunPlan dry_run_pruning(const Recipe& recipe, const PruneOptions& options);
 
 }  // namespace thor::pruner

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "thor/dry_run.hpp"
 #include "thor/recipe.hpp"
 #include "thor/search/oracle.hpp"
 #include "thor/search/search.hpp"
@@ -104,5 +105,11 @@ struct SearchJobResult {
 /// returns no_winner, with the outputs written, when no feasible candidate
 /// was trained.
 SearchJobResult run_search_job(const SearchJobOptions& options);
+
+/// `search --dry-run`: checks everything run_search_job would (recipe,
+/// space, budget, data, meter, output, profile cache), times a few
+/// iterations of the space's networks with the recipe's meter and forecasts
+/// each step's wall time and the job's own energy. Writes nothing.
+DryRunPlan dry_run_search_job(const SearchJobOptions& options);
 
 }  // namespace thor::search
