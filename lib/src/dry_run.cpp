@@ -19,10 +19,20 @@ double DryRunPlan::high_s() const {
   return s;
 }
 
+void DryRunPlan::warn_if_busy(double foreign_load, double busy_cores, int retries) {
+  if (!(foreign_load > busy_cores)) return;
+  warnings.push_back(
+      strf("other processes kept %.1f cores busy while the paces were taken: the protocol retakes "
+           "each window up to %d times on a busy machine, and the forecast counts them; measured "
+           "energies will be more reliable on an idle machine",
+           foreign_load, retries));
+}
+
 std::string DryRunPlan::report() const {
   std::string out = program + " --dry-run: nothing was written\n";
   for (const auto& c : checks) out += "  ok    " + c + "\n";
   for (const auto& n : notes) out += "  plan  " + n + "\n";
+  for (const auto& w : warnings) out += "  warn  " + w + "\n";
   out += "steps (wall time on this machine, from the paces just measured):\n";
   for (const auto& st : steps) {
     const std::string range = st.high_s - st.low_s > 0.5

@@ -287,7 +287,8 @@ double PaceModel::measure_seconds(const Architecture& arch, const MeasureOptions
   const double pace = seconds_per_iteration(arch);
   const double warmup = std::max(static_cast<double>(o.warmup) * pace, o.min_warmup_seconds);
   const double window = static_cast<double>(window_iterations(o, pace)) * pace;
-  return o.repeats * (warmup + window);
+  const double takes = foreign_load > o.busy_cores ? 1.0 + o.busy_retries : 1.0;
+  return o.repeats * (warmup + takes * window);
 }
 
 PaceModel measure_pace(const Architecture& typical, EnergyMeter& meter, const TrainFeed& feed,
@@ -309,6 +310,7 @@ PaceModel measure_pace(const Architecture& typical, EnergyMeter& meter, const Tr
   p.overhead_s = std::max(0.0, pa - p.seconds_per_flop * fa);
   p.watts = pa > 0 ? a.joules_per_iteration / pa : 0.0;
   p.kind = a.kind;
+  p.foreign_load = std::max(a.foreign_load, b.foreign_load);
   return p;
 }
 

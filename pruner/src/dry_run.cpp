@@ -78,6 +78,7 @@ DryRunPlan dry_run_pruning(const Recipe& recipe, const PruneOptions& options) {
                                       recipe.measure.threads);
   plan.watts = pace.watts;
   plan.energy_kind = to_string(pace.kind);
+  plan.warn_if_busy(pace.foreign_load, recipe.measure.busy_cores, recipe.measure.busy_retries);
   const double base = pace.seconds_per_iteration(recipe.model);
   // A pruned network costs about the budget's share of the baseline's work.
   const double share =

@@ -379,6 +379,7 @@ DryRunPlan dry_run_search_job(const SearchJobOptions& options) {
                                       recipe.measure.threads);
   plan.watts = pace.watts;
   plan.energy_kind = to_string(pace.kind);
+  plan.warn_if_busy(pace.foreign_load, recipe.measure.busy_cores, recipe.measure.busy_retries);
   double big = 0.0;
   for (const auto& a : largest) big = std::max(big, pace.seconds_per_iteration(a));
   const double typical = pace.overhead_s + 0.5 * (big - pace.overhead_s);

@@ -20,9 +20,10 @@ struct DryRunStep {
 };
 
 struct DryRunPlan {
-  std::string program;              ///< "prune", "search"
-  std::vector<std::string> checks;  ///< what was checked ("recipe …: valid")
-  std::vector<std::string> notes;   ///< decisions ("profile: reusing …")
+  std::string program;                ///< "prune", "search"
+  std::vector<std::string> checks;    ///< what was checked ("recipe …: valid")
+  std::vector<std::string> notes;     ///< decisions ("profile: reusing …")
+  std::vector<std::string> warnings;  ///< what may make the forecast wrong (a busy machine)
   std::vector<DryRunStep> steps;
   /// Average power of the job's training as its meter saw it (W), and
   /// whether that figure is measured or modelled.
@@ -35,6 +36,9 @@ struct DryRunPlan {
   double expected_s() const { return 0.5 * (low_s() + high_s()); }
   /// The energy the job itself will spend (watts × expected time), J.
   double expected_joules() const { return watts * expected_s(); }
+  /// Adds a warning when other processes kept more than `busy_cores` cores
+  /// busy while the paces were taken (measurement windows will be retaken).
+  void warn_if_busy(double foreign_load, double busy_cores, int retries);
   /// The text the programs print.
   std::string report() const;
 };

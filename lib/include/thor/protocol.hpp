@@ -152,9 +152,13 @@ struct PaceModel {
   double seconds_per_flop = 0.0;  ///< per training FLOP
   double watts = 0.0;             ///< average power while training
   EnergyKind kind = EnergyKind::modelled;
+  /// Cores other processes kept busy while the paces were taken (-1:
+  /// unknown). Above MeasureOptions::busy_cores, the protocol retakes each
+  /// window up to busy_retries times, and measure_seconds() says so.
+  double foreign_load = -1.0;
   double seconds_per_iteration(const Architecture& arch) const;
   /// Wall time of measure_training(arch) under `options` (warm-ups,
-  /// windows, every repeat).
+  /// windows, every repeat, and the retakes a busy machine causes).
   double measure_seconds(const Architecture& arch, const MeasureOptions& options) const;
 };
 /// Times a few iterations of `typical` and of the small reference network.
