@@ -92,6 +92,44 @@ struct CelebAOptions {
 /// the decoder's reason).
 Dataset load_celeba(const CelebAOptions& options);
 
+/// The UCI HAR Dataset (human activity recognition from smartphone inertial
+/// signals) in its published layout under `root` ("UCI HAR Dataset/"):
+///   root/<split>/Inertial Signals/<signal>_<split>.txt  one window per line,
+///       128 readings separated by spaces, for the 9 signals body_acc_{x,y,z},
+///       body_gyro_{x,y,z}, total_acc_{x,y,z} (this order is the channel order)
+///   root/<split>/y_<split>.txt  one activity per line, 1..6
+/// with <split> train or test. sample_shape is [9, 128] (channels first, for
+/// 1-D convolutions), labels 0..5 (num_classes 6), values as recorded (g and
+/// rad/s: small, around [-1, 1]; not rescaled). Every file must have the same
+/// number of lines. Throws InputError naming the file, the line and what was
+/// wrong (a missing file names every file looked for and where the set is
+/// published).
+struct HarOptions {
+  std::string root;
+  Split split = Split::train;
+  int64_t limit = -1;  ///< at most this many windows; < 0 for all
+  /// Throws InputError naming the field: root non-empty, limit != 0.
+  void validate() const;
+};
+Dataset load_uci_har(const HarOptions& options);
+
+/// The 9 signal names of the UCI HAR Dataset, in channel order.
+const std::vector<std::string>& uci_har_signals();
+
+/// Where the UCI HAR Dataset is published; error messages point there.
+inline constexpr const char* kUciHarUrl =
+    "https://archive.ics.uci.edu/dataset/240/human+activity+recognition+using+smartphones";
+
+/// `n` windows shaped like UCI HAR's ([9, 128], 6 classes) from a seeded
+/// generator, named "har-shaped (generated)": for energy work where the real
+/// set is absent (training energy does not depend on the values).
+Dataset generated_har_windows(int64_t n, uint64_t seed = 1);
+
+/// Images [1, H, W] read row by row as sequences [H, W] (H time steps of W
+/// features: the sequential-MNIST setting); data and labels are unchanged.
+/// Throws InputError unless the images have one channel.
+Dataset rows_as_sequences(const Dataset& images);
+
 /// The 40 attribute names of CelebA's list_attr_celeba.txt, in file order.
 const std::vector<std::string>& celeba_attribute_names();
 

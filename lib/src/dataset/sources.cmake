@@ -2,5 +2,6 @@ list(APPEND THOR_DATA_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dataset.cpp
   ${CMAKE_CURRENT_LIST_DIR}/idx.cpp
   ${CMAKE_CURRENT_LIST_DIR}/celeba.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/har.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fake_celeba.cpp)
