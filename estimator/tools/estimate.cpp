@@ -117,6 +117,14 @@ void prepare_measure(MeasureSetup& m, Flags& f, const thor::DeviceProfile& profi
   }
   if (f.meter_name == "sim") thor::register_sim_meter();  // named explicitly, as profile allows
   m.meter = thor::make_meter(f.meter_name, f.meter_options);
+  // A profile describes the device it was made on: estimating with it is
+  // fine anywhere, but measuring here would compare two devices.
+  const auto host = thor::host_differences(profile.settings, thor::describe_host());
+  if (!host.empty())
+    throw thor::InputError(f.profile_path + ": made on another device (" + host.front() +
+                           "); --measure here would compare two devices: profile this machine "
+                           "first (profile --arch A.yaml --out P.json), or estimate without "
+                           "--measure");
   const auto now =
       thor::ProfileSettings::current(*m.meter, f.meter_options, m.protocol, m.feed, arch.input);
   for (const auto& d : profile.settings.differences(now))
