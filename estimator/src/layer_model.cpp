@@ -422,8 +422,13 @@ LayerModel LayerModel::from_json(const json& j, const std::string& where) {
     m.loo_rms_ = j.at("loo_rms").get<double>();
     m.kappa_ = j.at("variance_scale").get<double>();
     if (!(m.kappa_ >= 1.0)) throw InputError(where + ": key 'variance_scale' must be >= 1");
-    if (!j.at("residual_gp").is_null())
+    if (!j.at("residual_gp").is_null()) {
       m.residual_ = gp::GaussianProcess::from_json(j.at("residual_gp"));
+      if (m.residual_->input_dim() != m.dims_)
+        throw InputError(where + ": key 'residual_gp': input_dim " +
+                         std::to_string(m.residual_->input_dim()) + ", expected 'dims' (" +
+                         std::to_string(m.dims_) + ")");
+    }
   } catch (const json::exception& e) {
     throw InputError(where + ": " + e.what());
   }

@@ -283,8 +283,20 @@ KindModel kind_from_json(const json& kj, const std::string& where, std::string& 
     m.flops = pj.at("flops").get<double>();
     k.points.push_back(std::move(m));
   }
+  const std::string kind_at = at;
   at += ".model";
   if (!kj.at("model").is_null()) k.model = LayerModel::from_json(kj.at("model"), where + ": " + at);
+  // The estimator asks a kind for its role's features (split_blocks names
+  // the role first in the key): a file where these disagree cannot be used.
+  const size_t n = block_features(k.role, 1, 1).size();
+  bool fits = k.key.rfind(to_string(k.role) + ":", 0) == 0 && k.lower.size() == n &&
+              k.upper.size() == n && (!k.model.fitted() || k.model.dims() == static_cast<int>(n));
+  for (const auto& m : k.points) fits = fits && m.features.size() == n;
+  if (!fits)
+    throw InputError(where + ": key '" + kind_at + "': kind '" + k.key + "' is not a " +
+                     to_string(k.role) + " kind; expected its key to start with '" +
+                     to_string(k.role) + ":' and " + std::to_string(n) +
+                     "-D bounds, measurements and model");
   return k;
 }
 
@@ -363,7 +375,7 @@ DeviceProfile DeviceProfile::load(const std::string& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(path + ": not valid JSON (corrupt or truncated?): " + e.what());
   }
   return from_json(j, path);

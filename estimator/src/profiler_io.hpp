@@ -35,7 +35,9 @@ struct Journal {
     if (in) {
       std::string line;
       bool first = true;
+      int64_t number = 0;
       while (std::getline(in, line)) {
+        ++number;
         nlohmann::json j;
         try {
           j = nlohmann::json::parse(line);
@@ -53,15 +55,20 @@ struct Journal {
         }
         if (!j.contains("key")) continue;
         RawMeasurement m;
-        m.features = j.at("features").get<std::vector<double>>();
-        m.variant = j.at("variant").get<std::string>();
-        m.measured = j.at("measured").get<double>();
-        m.cv = j.at("cv").get<double>();
-        m.seconds = j.at("seconds").get<double>();
-        m.flops = j.at("flops").get<double>();
-        m.variance = j.at("median_variance").get<double>();
-        m.feed = j.at("feed").get<std::string>();
-        cache[id(j.at("key").get<std::string>(), m.variant)] = m;
+        try {  // a whole line (a cut one is not JSON) that is not a measurement: not ours
+          m.features = j.at("features").get<std::vector<double>>();
+          m.variant = j.at("variant").get<std::string>();
+          m.measured = j.at("measured").get<double>();
+          m.cv = j.at("cv").get<double>();
+          m.seconds = j.at("seconds").get<double>();
+          m.flops = j.at("flops").get<double>();
+          m.variance = j.at("median_variance").get<double>();
+          m.feed = j.at("feed").get<std::string>();
+          cache[id(j.at("key").get<std::string>(), m.variant)] = m;
+        } catch (const nlohmann::json::exception& e) {
+          throw InputError(path + ":" + std::to_string(number) + ": not a measurement (" +
+                           e.what() + "); delete the journal or choose another output");
+        }
       }
       if (!first) return;
     }

@@ -94,6 +94,26 @@ int64_t numel(const std::vector<int64_t>& s) {
   throw InputError("layer " + std::to_string(index) + " (" + to_string(layer.type) + "): " + why);
 }
 
+// Larger sizes are refused before arithmetic on them can overflow int64: a
+// layer's out, kernel, stride or padding (kMaxSize), and the values of one
+// sample's tensor, of a layer's or of the network's parameters.
+constexpr int64_t kMaxSize = (int64_t{1} << 31) - 1;
+constexpr double kMaxValues = static_cast<double>(int64_t{1} << 40);
+
+// The number of values of a shape (a double: it cannot overflow).
+double values(const std::vector<int64_t>& s) {
+  double v = 1.0;
+  for (int64_t d : s) v *= static_cast<double>(d);
+  return v;
+}
+
+// Parameters `p` (computed in double) as an int64, when at most 2^40.
+int64_t checked_params(size_t i, const Layer& l, double p) {
+  if (p > kMaxValues)
+    layer_error(i, l, "has " + value_text(p) + " parameters; expected at most 2^40");
+  return static_cast<int64_t>(p);
+}
+
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
@@ -117,7 +137,8 @@ void infer_conv(size_t i, const Layer& l, std::vector<int64_t>& shape, LayerInfo
   const int64_t s = l.effective_stride();
   const int64_t oh = (h - l.kernel) / s + 1, ow = (w - l.kernel) / s + 1;
   shape = {l.out, oh, ow};
-  info.params = l.out * info.in_shape[0] * l.kernel * l.kernel + l.out;
+  info.params = checked_params(
+      i, l, static_cast<double>(l.out) * info.in_shape[0] * l.kernel * l.kernel + l.out);
   const double macs = static_cast<double>(l.out) * oh * ow * info.in_shape[0] * l.kernel * l.kernel;
   info.forward_flops = B * (2.0 * macs + static_cast<double>(l.out) * oh * ow);
   info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
@@ -163,6 +184,8 @@ std::vector<LayerInfo> Architecture::infer() const {
   for (int64_t d : input)
     if (d <= 0)
       throw InputError("input: every dimension must be positive, got " + shape_str(input));
+  if (values(input) > kMaxValues)
+    throw InputError("input: expected at most 2^40 values per sample, got " + shape_str(input));
   if (batch_size <= 0 || batch_size > (1 << 20))
     throw InputError("batch_size: expected 1 .. 1048576, got " + std::to_string(batch_size));
   if (layers.empty()) throw InputError("layers: the architecture has no layers");
@@ -171,8 +194,11 @@ std::vector<LayerInfo> Architecture::infer() const {
   std::vector<int64_t> shape = input;
   const double B = static_cast<double>(batch_size);
   bool seen_parametric = false;
+  double total_params = 0.0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
+    if (l.out > kMaxSize || l.kernel > kMaxSize || l.stride > kMaxSize || l.padding > kMaxSize)
+      layer_error(i, l, "out, kernel, stride and padding must be at most 2147483647");
     LayerInfo info;
     info.in_shape = shape;
     const double n_in = static_cast<double>(numel(shape));
@@ -188,7 +214,7 @@ std::vector<LayerInfo> Architecture::infer() const {
                           shape_str(shape) + ")");
         if (l.out <= 0)
           layer_error(i, l, "out must be positive (zero features), got " + std::to_string(l.out));
-        info.params = shape[0] * l.out + l.out;
+        info.params = checked_params(i, l, static_cast<double>(shape[0]) * l.out + l.out);
         info.forward_flops = B * (2.0 * shape[0] * l.out + l.out);
         info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
         shape = {l.out};
@@ -222,6 +248,12 @@ std::vector<LayerInfo> Architecture::infer() const {
         shape = {numel(shape)};
         break;
     }
+    if (values(shape) > kMaxValues)
+      layer_error(i, l,
+                  "its output " + shape_str(shape) + " holds more than 2^40 values per sample");
+    total_params += static_cast<double>(info.params);
+    if (total_params > kMaxValues)
+      layer_error(i, l, "the network has more than 2^40 parameters up to this layer");
     info.out_shape = shape;
     infos.push_back(std::move(info));
   }

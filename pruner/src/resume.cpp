@@ -40,6 +40,32 @@ std::string fingerprint(const Recipe& r, const PruneOptions& o) {
   return j.dump();
 }
 
+// The baseline's figures as save_baseline writes them (a json exception when not).
+void baseline_from_json(const nlohmann::json& j, BaselineResult& b) {
+  b.from_checkpoint = j.at("from_checkpoint").get<bool>();
+  b.real_run_joules = j.at("real_run_joules").get<double>();
+  b.real_run_evaluation_joules = j.at("real_run_evaluation_joules").get<double>();
+  b.real_run_joules_per_iteration = j.at("real_run_joules_per_iteration").get<double>();
+  b.train_seconds = j.at("train_seconds").get<double>();
+  b.curve.clear();
+  for (const auto& p : j.at("curve"))
+    b.curve.push_back({p.at(0).get<int64_t>(), p.at(1).get<double>(), p.at(2).get<double>()});
+}
+
+// Throws unless `j` holds what save_baseline and save_round write (the loop
+// takes a round's accuracies one per candidate): a state that does not is
+// one not to resume from.
+void check_state(const nlohmann::json& j) {
+  BaselineResult b;
+  if (j.contains("baseline")) baseline_from_json(j.at("baseline"), b);
+  if (!j.contains("rounds")) return;
+  if (!j.at("rounds").is_object()) throw std::invalid_argument("rounds: expected an object");
+  for (const auto& [name, r] : j.at("rounds").items())
+    if (r.at("channels").get<std::vector<ChannelConfig>>().size() !=
+        r.at("accuracies").get<std::vector<double>>().size())
+      throw std::invalid_argument("round " + name + ": expected an accuracy per candidate");
+}
+
 }  // namespace
 
 ResumeState::ResumeState(const Recipe& recipe, const PruneOptions& options)
@@ -52,7 +78,10 @@ ResumeState::ResumeState(const Recipe& recipe, const PruneOptions& options)
   if (cluster.root() && fs::exists(file("state.json"))) {
     try {
       const auto j = nlohmann::json::parse(read_file(file("state.json")));
-      if (j.value("fingerprint", "") == fingerprint_) text = j.dump();
+      if (j.value("fingerprint", "") == fingerprint_) {
+        check_state(j);
+        text = j.dump();
+      }
     } catch (const std::exception&) {
       // An unreadable state is a state not to resume from.
     }
@@ -73,15 +102,7 @@ void ResumeState::write() {
 }
 
 void ResumeState::restore_baseline(BaselineResult& b) const {
-  const auto& j = state_.at("baseline");
-  b.from_checkpoint = j.at("from_checkpoint").get<bool>();
-  b.real_run_joules = j.at("real_run_joules").get<double>();
-  b.real_run_evaluation_joules = j.at("real_run_evaluation_joules").get<double>();
-  b.real_run_joules_per_iteration = j.at("real_run_joules_per_iteration").get<double>();
-  b.train_seconds = j.at("train_seconds").get<double>();
-  b.curve.clear();
-  for (const auto& p : j.at("curve"))
-    b.curve.push_back({p.at(0).get<int64_t>(), p.at(1).get<double>(), p.at(2).get<double>()});
+  baseline_from_json(state_.at("baseline"), b);
 }
 
 void ResumeState::save_baseline(const Model& model, const BaselineResult& b) {

@@ -270,8 +270,9 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
   // 2. A profile that covers every structure of the space at its largest
   // widths, made on the data and optimizer the candidates train with.
   const auto [train, test] = load_recipe_data(recipe.data);
+  const Dataset& train_set = train;  // C++17 lambdas cannot capture a structured binding (clang)
   const Estimator estimator(share_profile(
-      [&] { return job_profile(recipe, sr.space, train, *meter, options.progress, job); }));
+      [&] { return job_profile(recipe, sr.space, train_set, *meter, options.progress, job); }));
 
   // 3. The oracle, and what the budget leaves of the space.
   const Oracle oracle(estimator, sr.space, so.oracle);

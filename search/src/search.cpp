@@ -164,6 +164,9 @@ std::map<uint64_t, Replay> load_checkpoint(const std::string& path, const nlohma
       r.genome = Genome::from_json(c.at("genome"), path);
       r.accuracy = c.at("accuracy").get<double>();
       r.seconds = c.at("seconds").get<double>();
+      if (!(r.accuracy >= 0.0 && r.accuracy <= 1.0) || !(r.seconds >= 0.0))
+        throw InputError("candidate " + c.at("id").dump() +
+                         ": expected an accuracy in [0, 1] and seconds >= 0");
       out[c.at("id").get<uint64_t>()] = r;
     }
   } catch (const std::exception& e) {

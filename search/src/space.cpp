@@ -61,12 +61,13 @@ void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, i
       throw FieldError::bad_value(field, list, "expected every value in " + range,
                                   "value " + std::to_string(x) + " out of range " + range)
           .in_scope("search.space");
-  for (size_t i = 0; i < v.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (v[j] == v[i])
-        throw FieldError::bad_value(field, list, "expected every value once",
-                                    "value " + std::to_string(v[i]) + " appears twice")
-            .in_scope("search.space");
+  std::vector<int64_t> sorted = v;  // a range may hold 100000 values: not pair by pair
+  std::sort(sorted.begin(), sorted.end());
+  const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+  if (twice != sorted.end())
+    throw FieldError::bad_value(field, list, "expected every value once",
+                                "value " + std::to_string(*twice) + " appears twice")
+        .in_scope("search.space");
 }
 
 }  // namespace

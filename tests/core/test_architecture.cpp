@@ -178,3 +178,25 @@ TEST_CASE("a single linear layer is one output block") {
   CHECK(blocks[0].role == BlockRole::output);
   CHECK(blocks[0].features == std::vector<double>{20});
 }
+
+TEST_CASE("list keys and absurd sizes are input errors (found by fuzz/fuzz_architecture)") {
+  const auto has = [](const std::string& error, const std::string& part) {
+    REQUIRE_MESSAGE(error.find(part) != std::string::npos, error);
+  };
+  // A YAML complex key ("? - relu") threw YAML::BadConversion: an internal error.
+  has(error_of("input: [4]\nlayers:\n  - linear: 2\n? - relu\n: x\n"),
+      "a.yaml:4: expected a key name, got a list as a key");
+  has(error_of("input: [4]\nlayers:\n  - {? [conv]: {out: 2}}\n  - linear: 2\n"),
+      "a.yaml:3: key 'layers[0]': expected a layer");
+  // Sizes whose products overflowed int64 (undefined behaviour in infer()).
+  has(error_of("input: [1, 9223372036854775807, 3]\nlayers: [flatten, linear: 2]\n"),
+      "a.yaml:1: key 'input': expected at most 2^40 values per sample");
+  has(error_of("input: [1, 8, 8]\nlayers: [conv: {out: 2, kernel: 3, padding: 4611686018427387904},"
+               " flatten, linear: 2]\n"),
+      "layer 0 (conv): out, kernel, stride and padding must be at most 2147483647");
+  has(error_of("input: [4000000000]\nlayers: [linear: 2000000000, linear: 2]\n"),
+      "layer 0 (linear): has 8.000000002e+18 parameters; expected at most 2^40");
+  has(error_of("input: [1, 1000000, 1000000]\nlayers: [conv: {out: 4096, kernel: 1}, flatten, "
+               "linear: 2]\n"),
+      "layer 0 (conv): its output [4096,1000000,1000000] holds more than 2^40 values");
+}

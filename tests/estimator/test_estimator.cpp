@@ -264,6 +264,56 @@ TEST_CASE("profiles round-trip through JSON and bad files are named") {
   CHECK(diff[0].find("threads") != std::string::npos);
 }
 
+TEST_CASE("profiles and journals the estimator could not use are input errors (fuzz/)") {
+  register_sim_meter();
+  MeterOptions mo;
+  auto meter = make_meter("sim", mo);
+  testing::TempDir dir("fuzzed");
+  ProfilerOptions o = sim_options();
+  o.max_points = 4;
+  o.anchors = 0;
+  o.journal_path = dir.str("p.journal");
+  const nlohmann::json good = run_profiler({lenet()}, *meter, mo, o).profile.to_json();
+  const auto error_of = [&](const nlohmann::json& j, const std::string& text = "") {
+    write_file_atomic(dir.str("p.json"), text.empty() ? j.dump() : text);
+    try {
+      Estimator(DeviceProfile::load(dir.str("p.json"))).estimate(lenet());
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const auto has = [](const std::string& error, const std::string& part) {
+    REQUIRE_MESSAGE(error.find(part) != std::string::npos, error);
+  };
+  // A number out of double's range: nlohmann's out_of_range, not a parse_error.
+  has(error_of(good, R"({"schema_version": 2e999})"), "p.json: not valid JSON");
+  // A kind whose model has another role's number of features (a logic_error at estimate time).
+  size_t hidden = 0, one_d = 0;
+  for (size_t i = 0; i < good["kinds"].size(); ++i)
+    (good["kinds"][i]["role"] == "hidden" ? hidden : one_d) = i;
+  nlohmann::json j = good;
+  j["kinds"][hidden]["model"] = good["kinds"][one_d]["model"];
+  has(error_of(j), "key 'kinds[" + std::to_string(hidden) + "]': kind 'hidden:");
+  // A residual GP over more inputs than the model's features (read past them).
+  j = good;
+  j["kinds"][one_d]["model"]["residual_gp"] = good["kinds"][hidden]["model"]["residual_gp"];
+  has(error_of(j), "key 'residual_gp': input_dim 2, expected 'dims' (1)");
+  // A journal line that is whole JSON but not a measurement (a json exception).
+  std::ofstream(o.journal_path, std::ios::app) << R"({"key": "x", "features": "many"})"
+                                               << "\n";
+  const std::string journal_error = [&] {
+    try {
+      run_profiler({lenet()}, *meter, mo, o);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  has(journal_error, "p.journal:");
+  has(journal_error, ": not a measurement");
+}
+
 TEST_CASE("the estimator sums blocks, names missing kinds, and its fast plan agrees") {
   register_sim_meter();
   MeterOptions mo;
@@ -378,8 +428,8 @@ TEST_CASE("one reference measurement's hiccup does not move the profile") {
   o.max_points = 5;
   const DeviceProfile clean = run_profiler({base}, *clean_meter, mo, o).profile;
   const DeviceProfile bumped = run_profiler({base}, hiccup, mo, o).profile;
-  for (const auto& [key, kind] : bumped.kinds)
-    for (const auto& p : kind.points) CHECK_MESSAGE(p.drift == 1.0, key);
+  for (const auto& kind : bumped.kinds)  // no structured binding: CHECK_MESSAGE captures it
+    for (const auto& p : kind.second.points) CHECK_MESSAGE(p.drift == 1.0, kind.first);
   CHECK(bumped.reference.joules_per_iteration ==
         doctest::Approx(clean.reference.joules_per_iteration));
   const Architecture small = base.with_channels({3, 9, 60, 30});

@@ -332,6 +332,17 @@ TEST_CASE("gp: JSON errors name the key") {
   j = good;
   j["format"] = "other";
   CHECK_THROWS_AS(GaussianProcess::from_json(j), thor::InputError);
+  // Found by fuzz/fuzz_profile: a count out of int's range (undefined
+  // behaviour when cast), and an input_dim allocated before the rows were
+  // checked (100000000 x 8 doubles from a few bytes).
+  j = good;
+  j["options"]["restarts"] = 1e300;
+  CHECK(error_of([&] { GaussianProcess::from_json(j); }) ==
+        "gp: json: key 'options.restarts' must be a 32-bit integer");
+  j = good;
+  j["kernel"]["input_dim"] = 100000000;
+  CHECK(error_of([&] { GaussianProcess::from_json(j); }) ==
+        "gp: json: key 'inputs[0]' must be an array of 100000000 numbers");
 }
 
 TEST_CASE("gp: Options.validate names the field, the value and the rule") {

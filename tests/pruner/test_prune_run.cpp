@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "resume.hpp"  // internal to the pruner: prune's resume state
 #include "thor/fake_celeba.hpp"
 #include "thor/io.hpp"
 #include "thor_test_support.hpp"
@@ -117,4 +118,28 @@ TEST_CASE("prune end to end on a tiny generated CelebA") {
     const auto j2 = nlohmann::json::parse(thor::read_file(out + "/report.json"));
     CHECK(j2["profile"]["reused"] == true);
   }
+}
+
+TEST_CASE("a resume state that prune did not write is not resumed (found by fuzz/)") {
+  using thor::pruner::detail::ResumeState;
+  TempDir dir("resume");
+  thor::Recipe recipe;
+  recipe.model = thor::architecture_from_yaml_text("input: [4]\nlayers: [linear: 3, linear: 2]\n");
+  recipe.output = dir.str("out");
+  const thor::pruner::PruneOptions options;
+  const std::vector<thor::pruner::ChannelConfig> channels = {{1}, {2}, {3}};
+  ResumeState(recipe, options).save_round("estimator", channels, {0.5, 0.25, 0.75});
+  const std::string path = dir.str(".out.resume/state.json");
+  const auto written = nlohmann::json::parse(thor::read_file(path));
+  REQUIRE(ResumeState(recipe, options).round("estimator", channels)->size() == 3);
+  // One accuracy for three candidates: the loop read past it.
+  auto j = written;
+  j["rounds"]["estimator"]["accuracies"] = {0.5};
+  thor::write_file_atomic(path, j.dump());
+  CHECK_FALSE(ResumeState(recipe, options).round("estimator", channels));
+  // A baseline without its figures: restore_baseline threw a json exception (exit 1).
+  j = written;
+  j["baseline"] = {{"from_checkpoint", false}};
+  thor::write_file_atomic(path, j.dump());
+  CHECK_FALSE(ResumeState(recipe, options).has_baseline());
 }

@@ -230,6 +230,14 @@ TEST_CASE("a checkpoint resumes an interrupted search where it stopped") {
     const SearchResult other = run_search(oracle, fake_evaluator(oracle), o);
     CHECK(other.resumed == 0);
   }
+  SUBCASE("a checkpoint with an accuracy outside [0, 1] is ignored (found by fuzz/)") {
+    auto j = nlohmann::json::parse(read_file(o.checkpoint));
+    j["candidates"][0]["accuracy"] = 7.0;
+    write_file_atomic(o.checkpoint, j.dump());
+    const SearchResult again = run_search(oracle, fake_evaluator(oracle), o);
+    CHECK(again.resumed == 0);
+    for (const auto& c : again.candidates) CHECK(c.accuracy <= 1.0);
+  }
 }
 
 TEST_CASE("outputs: search.json, best.yaml, pareto.csv") {

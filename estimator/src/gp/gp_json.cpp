@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -41,6 +42,14 @@ bool json_bool(const nlohmann::json& j, const std::string& parent, const std::st
     throw InputError("gp: json: key '" + json_path(parent, key) + "' must be true or false, got " +
                      v.dump());
   return v.get<bool>();
+}
+
+// A count stored as a number ("restarts": 4): it must fit an int.
+int json_int(const nlohmann::json& j, const std::string& parent, const std::string& key) {
+  const double d = json_double(j, parent, key);
+  if (!(d >= std::numeric_limits<int>::min() && d <= std::numeric_limits<int>::max()))
+    throw InputError("gp: json: key '" + json_path(parent, key) + "' must be a 32-bit integer");
+  return static_cast<int>(d);
 }
 
 std::string json_string(const nlohmann::json& j, const std::string& parent,
@@ -151,13 +160,13 @@ Options options_from_json(const nlohmann::json& jo) {
   o.noise_variance_upper = json_double(jo, p, "noise_variance_upper");
   o.learn_noise = json_bool(jo, p, "learn_noise");
   o.mean_param_bound = json_double(jo, p, "mean_param_bound");
-  o.restarts = static_cast<int>(json_double(jo, p, "restarts"));
+  o.restarts = json_int(jo, p, "restarts");
   const auto& seed = json_at(jo, p, "seed");
   if (!seed.is_number_unsigned() && !seed.is_number_integer())
     throw InputError("gp: json: key 'options.seed' must be a non-negative integer");
   o.seed = seed.get<std::uint64_t>();
-  o.threads = static_cast<int>(json_double(jo, p, "threads"));
-  o.max_iterations = static_cast<int>(json_double(jo, p, "max_iterations"));
+  o.threads = json_int(jo, p, "threads");
+  o.max_iterations = json_int(jo, p, "max_iterations");
   o.gradient_tolerance = json_double(jo, p, "gradient_tolerance");
   o.objective_tolerance = json_double(jo, p, "objective_tolerance");
   o.restart_log_width = json_double(jo, p, "restart_log_width");
@@ -169,13 +178,17 @@ Options options_from_json(const nlohmann::json& jo) {
 // The training inputs: an array of n points of d numbers each.
 Eigen::MatrixXd inputs_from_json(const nlohmann::json& jx, Eigen::Index d) {
   const Eigen::Index n = static_cast<Eigen::Index>(jx.size());
+  // Every row's size first: `d` comes from the file, and X is n x d.
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& row = jx[static_cast<std::size_t>(i)];
+    if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != d)
+      throw InputError("gp: json: key 'inputs[" + std::to_string(i) + "]' must be an array of " +
+                       std::to_string(d) + " numbers");
+  }
   Eigen::MatrixXd X(n, d);
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto& row = jx[static_cast<std::size_t>(i)];
     const std::string key = "inputs[" + std::to_string(i) + "]";
-    if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != d)
-      throw InputError("gp: json: key '" + key + "' must be an array of " + std::to_string(d) +
-                       " numbers");
     for (Eigen::Index k = 0; k < d; ++k) {
       const auto& v = row[static_cast<std::size_t>(k)];
       if (!v.is_number())

@@ -25,14 +25,14 @@ LmlEvaluator::LmlEvaluator(const Kernel& kernel, const MeanFunction& mean, const
       jitter_max_(jitter_max),
       point_noise_(point_noise),
       pk_(kernel.num_params()),
-      pm_(mean.num_params()) {
+      pm_(mean.num_params()),
+      llt_(X.rows()) {  // sized here: a moved-in LLT copies its unset m_info (UBSan)
   const Eigen::Index n = X.rows();
   base_ = Eigen::MatrixXd::Zero(n, n);  // the strict upper triangle stays 0
   work_.resize(n, n);
   W_.resize(n, n);
   Linv_.resize(n, n);
   dK_.assign(static_cast<std::size_t>(pk_), Eigen::MatrixXd::Zero(n, n));
-  llt_ = Eigen::LLT<Eigen::MatrixXd>(n);
   r_.resize(n);
   alpha_.resize(n);
   mgrad_.resize(pm_);

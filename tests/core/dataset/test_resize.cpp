@@ -1,7 +1,11 @@
 // The internal center-crop and area-average resize used by load_celeba.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "image.hpp"
+#include "thor/error.hpp"
 
 namespace {
 
@@ -65,4 +69,48 @@ TEST_CASE("crop_resize_chw averages areas") {
     const auto out = resize(img, 1);
     CHECK(out == std::vector<float>{1.f, 0.f, 0.f});
   }
+}
+
+namespace {
+
+std::string le(uint32_t v, int bytes) {
+  std::string s;
+  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+std::string decode_error(const std::string& bytes) {
+  try {
+    thor::detail::decode_image("x.jpg", bytes, 3);
+  } catch (const thor::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("decode_image refuses what stb_image mishandles (found by fuzz/fuzz_image)") {
+  const auto has = [](const std::string& error, const std::string& part) {
+    REQUIRE_MESSAGE(error.find(part) != std::string::npos, error);
+  };
+  // A JPEG Huffman table of 16 x 255 codes: stb wrote past its 257-entry size table.
+  has(decode_error(std::string("\xff\xd8\xff\xc4\x00\x13\x00", 7) + std::string(16, '\xff')),
+      "x.jpg: cannot decode image (corrupt JPEG: a Huffman table of 4080 codes, at most 256)");
+  // A PNG chunk claiming 2 GiB: stb allocated it before reading.
+  const std::string png = "\x89PNG\r\n\x1a\n" + be32(13) + "IHDR" + be32(5000) + be32(5000) +
+                          std::string("\x08\x00\x00\x00\x00", 5) + be32(0);
+  has(decode_error(png + be32(0x7fffffff) + "IDAT"),
+      "x.jpg: cannot decode image (truncated PNG: chunk 'IDAT' of 2147483647 bytes, 0 left");
+  // 5000 x 5000 pixels from a 45-byte header: refused before stb allocates them.
+  has(decode_error(png + be32(0) + "IEND" + be32(0)), "x.jpg: image of 5000x5000 pixels");
+  // A BMP of 0 rows decoded "successfully".
+  const std::string bmp = "BM" + le(54, 4) + le(0, 4) + le(54, 4) + le(40, 4) + le(4, 4) +
+                          le(0, 4) + le(1, 2) + le(24, 2) + std::string(24, '\0');
+  has(decode_error(bmp), "x.jpg: cannot decode image (4x0 pixels)");
+  // Formats other than JPEG, PNG and BMP are not decoded at all.
+  has(decode_error("GIF89a" + std::string(32, '\0')), "x.jpg: cannot decode image (");
 }
