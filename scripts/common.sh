@@ -12,7 +12,7 @@ THOR_PACKAGES=(
   libtorch-dev libeigen3-dev libtbb-dev libyaml-cpp-dev libboost-program-options-dev
   doctest-dev nlohmann-json3-dev zlib1g-dev liblbfgspp-dev libstb-dev
   dataset-fashion-mnist gnuplot-nox
-  python3-sklearn python3-numpy python3-torch
+  python3-sklearn python3-numpy python3-torch python3-torchvision
   libopenmpi-dev openmpi-bin
 )
 

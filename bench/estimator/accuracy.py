@@ -5,7 +5,9 @@ For each family (a base architecture under recipes/arch/):
   * `profile` the base, in its own process, --profiles times (independent
     profiles of the same device, made with the same command);
   * draw --count held-out architectures with every layer's channels uniform
-    in 1..base (seeded by --seed, never by anything the profiler sees);
+    in 1..base (seeded by --seed, never by anything the profiler sees); for
+    the block families (ResNet, 1-D CNN, LSTM, Transformer) bench_members
+    draws them, keeping identity shortcuts and encoder head multiples legal;
   * `measure` each one twice, each time in a fresh process (the protocol's
     defaults, which are also the profile's);
   * `estimate` each one from every profile, again in fresh processes.
@@ -20,6 +22,11 @@ it writes estimated-vs-measured PNGs with error bars (gnuplot).
 
     python3 bench/estimator/accuracy.py --build build [--count 50] [--profiles 3]
         [--families lenet5,cnn5,mlp] [--seed 2026] [--out out/bench_accuracy]
+    python3 bench/estimator/accuracy.py --build build --count 15 --profiles 2 \
+        --families resnet8,resnet20,resnet32,har_cnn,lstm_fmnist,transformer_fmnist
+
+For ResNet families it also prints the paper's depth test (Fig. 10): the GP
+MAPE from the shallowest to the deepest ResNet given.
 """
 import argparse
 import json
@@ -54,6 +61,20 @@ def base_channels(text):
     return [int(x) for x in re.findall(r"\bout:\s*(\d+)", text)]
 
 
+BLOCKS = re.compile(r"\b(residual|bottleneck|conv1d|lstm|encoder|embedding|layout):")
+
+
+def draw_members(bins, base_path, family, count, seed, out):
+    """Held-out members drawn by bench_members (legal widths for block families)."""
+    res = subprocess.run([os.path.join(bins, "bench_members"), "--arch", base_path, "--count", str(count),
+                          "--seed", str(seed), "--out", out], check=True, capture_output=True, text=True)
+    members = []
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        members.append((parts[0], [int(x) for x in parts[1:]]))
+    return members
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -85,11 +106,17 @@ def main():
             profiles.append(path)
             print(f"bench: {family} profile {p + 1}/{a.profiles} in {profile_s[-1]:.1f} s", file=sys.stderr)
         archs = []
-        for i in range(a.count):
-            ch = [rng.randint(1, c) for c in base[:-1]] + [base[-1]]
-            path = os.path.join(a.out, f"{family}.{i}.yaml")
-            with open(path, "w") as f:
-                f.write(with_channels(text, ch))
+        if BLOCKS.search(text):
+            members = draw_members(bins, base_path, family, a.count, rng.randrange(2**31), a.out)
+        else:
+            members = []
+            for i in range(a.count):
+                ch = [rng.randint(1, c) for c in base[:-1]] + [base[-1]]
+                path = os.path.join(a.out, f"{family}.{i}.yaml")
+                with open(path, "w") as f:
+                    f.write(with_channels(text, ch))
+                members.append((path, ch))
+        for path, ch in members:
             m1 = run_json([os.path.join(bins, "measure"), "--arch", path, "--meter", a.meter, "--json"])
             m2 = run_json([os.path.join(bins, "measure"), "--arch", path, "--meter", a.meter, "--json"])
             ests = [run_json([os.path.join(bins, "estimate"), "--profile", pp, "--arch", path, "--json"])
@@ -122,7 +149,8 @@ def main():
                      "within": min(p["within"] for p in per_profile),
                      "cover": statistics.mean(p["cover"] for p in per_profile),
                      "max": max(p["max"] for p in per_profile), "noise": noise,
-                     "spread": max(gps) - min(gps), "profile_s": statistics.median(profile_s)})
+                     "spread": max(gps) - min(gps), "profile_s": statistics.median(profile_s),
+                     "blocks": bool(BLOCKS.search(text))})
 
     def pct(x):
         return f"{100 * x:.1f}%"
@@ -131,13 +159,13 @@ def main():
           f" measured twice in fresh processes; seed {a.seed}\n")
     hdr = ("family", "n", "GP MAPE", "per profile", "FLOPs MAPE", "noise", "±10%", "95% cover", "max err",
            "spread", "profile s")
-    print("{:<8}{:>4}{:>9}{:>24}{:>11}{:>8}{:>8}{:>11}{:>9}{:>8}{:>11}".format(*hdr))
+    print("{:<19}{:>4}{:>9}{:>24}{:>11}{:>8}{:>8}{:>11}{:>9}{:>8}{:>11}".format(*hdr))
     for r in rows:
-        print("{:<8}{:>4}{:>9}{:>24}{:>11}{:>8}{:>8}{:>11}{:>9}{:>8}{:>11.1f}".format(
+        print("{:<19}{:>4}{:>9}{:>24}{:>11}{:>8}{:>8}{:>11}{:>9}{:>8}{:>11.1f}".format(
             r["family"], r["n"], pct(r["gp"]), " ".join(pct(x) for x in r["gp_list"]), pct(r["flops"]),
             pct(r["noise"]), pct(r["within"]), pct(r["cover"]), pct(r["max"]), pct(r["spread"]), r["profile_s"]))
     print("\ngoals: GP MAPE <= max(3%, 1.5 x noise); >= 95% within ±10%; GP <= FLOPs + 0.5 pt;"
-          " coverage 90-98%; spread <= 1 pt; profile <= 120 s")
+          " coverage 90-98%; spread <= 1 pt; profile <= 120 s (block families: 180 s)")
     for r in rows:
         goals = {
             "MAPE": r["gp"] <= max(0.03, 1.5 * r["noise"]),
@@ -145,9 +173,17 @@ def main():
             "vs FLOPs": r["gp"] <= r["flops"] + 0.005,
             "coverage": 0.90 <= r["cover"] <= 0.98,
             "spread": r["spread"] <= 0.01,
-            "time": r["profile_s"] <= 120,
+            "time": r["profile_s"] <= (180 if r["blocks"] else 120),
         }
-        print(f"  {r['family']:<8} " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in goals.items()))
+        print(f"  {r['family']:<19} " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in goals.items()))
+    resnets = sorted((r for r in rows if re.fullmatch(r"resnet\d+", r["family"])),
+                     key=lambda r: int(r["family"][6:]))
+    if len(resnets) >= 2:
+        print("\ndepth test (paper Fig. 10): GP MAPE by depth: " +
+              ", ".join(f"{r['family']} {pct(r['gp'])} (noise {pct(r['noise'])})" for r in resnets))
+        grows = resnets[-1]["gp"] > max(resnets[0]["gp"] * 1.5, resnets[0]["gp"] + 0.01)
+        print("  error " + ("GROWS" if grows else "does not grow") + " with depth"
+              " (grows: deepest > max(1.5 x, +1 pt) of the shallowest)")
     gp = os.path.join(a.out, "accuracy.gp")
     with open(gp, "w") as f:
         f.write(f"set terminal pngcairo size {420 * len(rows)},420\nset output '{os.path.join(a.out, 'accuracy.png')}'\n")

@@ -96,54 +96,63 @@ Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
 
 // ------------------------------------------------------------ work terms
 
-int LayerModel::terms(int dims, int step, const double* x, double* out) {
+int LayerModel::terms(int dims, bool quadratic, int step, const double* x, double* out) {
   auto up = [step](double c) { return step * std::ceil(c / step); };
-  out[0] = 1.0;
+  int n = 0;
+  out[n++] = 1.0;
   if (dims == 1) {
-    out[1] = x[0];
-    if (step <= 1) return 2;
-    out[2] = up(x[0]);
-    return 3;
+    out[n++] = x[0];
+    if (quadratic) out[n++] = x[0] * x[0];
+    if (step > 1) out[n++] = up(x[0]);
+    return n;
   }
-  out[1] = x[0];
-  out[2] = x[1];
-  out[3] = x[0] * x[1];
-  if (step <= 1) return 4;
-  out[4] = up(x[0]) * up(x[1]);
-  return 5;
+  out[n++] = x[0];
+  out[n++] = x[1];
+  out[n++] = x[0] * x[1];
+  if (quadratic) {
+    out[n++] = x[0] * x[0];
+    out[n++] = x[1] * x[1];
+  }
+  if (step > 1) out[n++] = up(x[0]) * up(x[1]);
+  return n;
 }
 
 std::vector<std::string> LayerModel::term_names() const {
   const std::string s = std::to_string(step_);
   if (dims_ == 1) {
     std::vector<std::string> n{"1", "c"};
+    if (quadratic_) n.push_back("c^2");
     if (step_ > 1) n.push_back(s + "*ceil(c/" + s + ")");
     return n;
   }
   std::vector<std::string> n{"1", "c_in", "c_out", "c_in*c_out"};
+  if (quadratic_) {
+    n.push_back("c_in^2");
+    n.push_back("c_out^2");
+  }
   if (step_ > 1) n.push_back("ceil_" + s + "(c_in)*ceil_" + s + "(c_out)");
   return n;
 }
 
 namespace {
 
-constexpr int kMaxTerms = 5;
+constexpr int kMaxTerms = 7;
 
 struct Design {
   Eigen::MatrixXd A;      // n × p work terms
   Eigen::VectorXd scale;  // column scale (max |A_ij|)
 };
 
-Design design(const Eigen::MatrixXd& X, int step) {
+Design design(const Eigen::MatrixXd& X, bool quadratic, int step) {
   const int d = static_cast<int>(X.cols());
   double buf[kMaxTerms], x[2];
   x[0] = X(0, 0);
   x[1] = d > 1 ? X(0, 1) : 0.0;
-  const int p = LayerModel::terms(d, step, x, buf);
+  const int p = LayerModel::terms(d, quadratic, step, x, buf);
   Design D{Eigen::MatrixXd(X.rows(), p), Eigen::VectorXd::Zero(p)};
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     for (int k = 0; k < d; ++k) x[k] = X(i, k);
-    LayerModel::terms(d, step, x, buf);
+    LayerModel::terms(d, quadratic, step, x, buf);
     for (int j = 0; j < p; ++j) {
       D.A(i, j) = buf[j];
       D.scale[j] = std::max(D.scale[j], std::fabs(buf[j]));
@@ -213,13 +222,14 @@ void point_weights(const Eigen::VectorXd& y, const Eigen::VectorXd& variance, do
 // The step width by leave-one-out; a stepped model must beat the best
 // smoother one by `gain`. Returns the width and its leave-one-out errors.
 std::pair<int, Loo> choose_step(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                const Eigen::VectorXd& w, std::vector<int> widths, double gain) {
+                                const Eigen::VectorXd& w, bool quadratic, std::vector<int> widths,
+                                double gain) {
   std::sort(widths.begin(), widths.end());
   widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
   int best_step = 0;
   Loo best;
   for (int s : widths) {
-    const Design D = design(X, s);
+    const Design D = design(X, quadratic, s);
     if (D.A.cols() >= X.rows()) continue;  // needs a point to spare for leave-one-out
     const Loo l = loo_terms(D, y, w);
     if (best_step == 0 || l.score < best.score * (1.0 - (s > 1 ? gain : 0.0))) {
@@ -313,10 +323,11 @@ void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
   Eigen::VectorXd var, w;
   point_weights(y, variance, o.relative_noise_floor, var, w);
 
-  auto [step, loo] = choose_step(X, y, w, o.step_widths, o.step_gain);
+  auto [step, loo] = choose_step(X, y, w, o.quadratic, o.step_widths, o.step_gain);
   dims_ = d;
+  quadratic_ = o.quadratic;
   step_ = step;
-  const Design D = design(X, step_);
+  const Design D = design(X, quadratic_, step_);
   std::vector<Eigen::Index> all(static_cast<size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) all[static_cast<size_t>(i)] = i;
   coef_ = fit_terms(D, y, w, all);
@@ -353,7 +364,7 @@ void LayerModel::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
 
 double LayerModel::predict_mean(const double* x) const {
   double buf[kMaxTerms];
-  const int q = terms(dims_, step_, x, buf);
+  const int q = terms(dims_, quadratic_, step_, x, buf);
   double m = 0.0;
   for (int j = 0; j < q; ++j) m += coef_[j] * buf[j];
   if (residual_) m += residual_->predict_mean(Eigen::Map<const Eigen::VectorXd>(x, dims_));
@@ -362,7 +373,7 @@ double LayerModel::predict_mean(const double* x) const {
 
 gp::Prediction LayerModel::predict(const double* x) const {
   double buf[kMaxTerms];
-  const int q = terms(dims_, step_, x, buf);
+  const int q = terms(dims_, quadratic_, step_, x, buf);
   const Eigen::Map<const Eigen::VectorXd> phi(buf, q);
   gp::Prediction p;
   p.mean = coef_.head(q).dot(phi);
@@ -390,6 +401,7 @@ std::string LayerModel::summary() const {
 json LayerModel::to_json() const {
   json j;
   j["dims"] = dims_;
+  if (quadratic_) j["work"] = "quadratic";
   j["step"] = step_;
   j["terms"] = term_names();
   j["coefficients"] = std::vector<double>(coef_.data(), coef_.data() + coef_.size());
@@ -409,8 +421,12 @@ LayerModel LayerModel::from_json(const json& j, const std::string& where) {
     m.step_ = j.at("step").get<int>();
     if (m.dims_ < 1 || m.dims_ > 2) throw InputError(where + ": key 'dims' must be 1 or 2");
     if (m.step_ < 1) throw InputError(where + ": key 'step' must be >= 1");
+    const std::string work = j.value("work", std::string("bilinear"));
+    if (work != "bilinear" && work != "quadratic")
+      throw InputError(where + ": key 'work': expected bilinear or quadratic, got '" + work + "'");
+    m.quadratic_ = work == "quadratic";
     double buf[kMaxTerms], x[2] = {1.0, 1.0};
-    const int q = terms(m.dims_, m.step_, x, buf);
+    const int q = terms(m.dims_, m.quadratic_, m.step_, x, buf);
     const auto c = j.at("coefficients").get<std::vector<double>>();
     const auto cov = j.at("coefficient_covariance").get<std::vector<double>>();
     if (static_cast<int>(c.size()) != q || static_cast<int>(cov.size()) != q * q)

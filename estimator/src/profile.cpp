@@ -32,7 +32,9 @@ void KindModel::refit(const LayerModelOptions& options) {
     y(i) = points[i].derived;
     v(i) = points[i].variance;
   }
-  model.fit(X, y, v, options);
+  LayerModelOptions o = options;
+  o.quadratic = kind_traits(role, key).quadratic;
+  model.fit(X, y, v, o);
 }
 
 std::vector<std::string> ProfileSettings::differences(const ProfileSettings& o) const {
@@ -288,7 +290,7 @@ KindModel kind_from_json(const json& kj, const std::string& where, std::string& 
   if (!kj.at("model").is_null()) k.model = LayerModel::from_json(kj.at("model"), where + ": " + at);
   // The estimator asks a kind for its role's features (split_blocks names
   // the role first in the key): a file where these disagree cannot be used.
-  const size_t n = block_features(k.role, 1, 1).size();
+  const size_t n = kind_traits(k.role, k.key).features;
   bool fits = k.key.rfind(to_string(k.role) + ":", 0) == 0 && k.lower.size() == n &&
               k.upper.size() == n && (!k.model.fitted() || k.model.dims() == static_cast<int>(n));
   for (const auto& m : k.points) fits = fits && m.features.size() == n;

@@ -314,7 +314,10 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   // Start at the corners and the centre of the box (the ends alone leave a
   // 1-D kind's middle to a straight line).
   std::vector<std::vector<int64_t>> starts;
-  const auto mid = [&](size_t d) { return (plan.lower[d] + plan.upper[d]) / 2; };
+  const auto step = [&](size_t d) { return d < plan.multiple.size() ? plan.multiple[d] : 1; };
+  const auto mid = [&](size_t d) {
+    return plan.lower[d] + (plan.upper[d] - plan.lower[d]) / 2 / step(d) * step(d);
+  };
   if (dims == 1) {
     starts = {{plan.lower[0]}, {plan.upper[0]}, {mid(0)}};
   } else {
@@ -330,7 +333,7 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
   gp::IntegerGrid grid;
   grid.lower = plan.lower;
   grid.upper = plan.upper;
-  grid.step.assign(dims, 1);
+  for (size_t d = 0; d < dims; ++d) grid.step.push_back(step(d));
   // Large ranges: a coarser grid keeps acquisition cheap without losing much.
   while (grid.size() > 20000)
     for (auto& st : grid.step) st *= 2;
@@ -341,8 +344,9 @@ void ProfilingRun::profile_kind(const KindPlan& plan, size_t index, size_t count
         dims == 1 ? max_points : static_cast<size_t>(std::floor(std::sqrt(double(max_points))));
     std::vector<std::vector<int64_t>> grid_points;
     auto at = [&](size_t d, size_t i) {
-      return std::llround(plan.lower[d] + (plan.upper[d] - plan.lower[d]) * double(i) /
-                                              std::max<size_t>(1, per_dim - 1));
+      const double x = (plan.upper[d] - plan.lower[d]) * double(i) /
+                       double(std::max<size_t>(1, per_dim - 1)) / double(step(d));
+      return plan.lower[d] + std::llround(x) * step(d);
     };
     for (size_t i = 0; i < per_dim; ++i) {
       if (dims == 1)
@@ -383,7 +387,7 @@ void ProfilingRun::measure_anchors(const std::vector<Architecture>& architecture
       for (size_t j = 0; j + 1 < ch.size(); ++j)
         c.push_back(
             std::uniform_int_distribution<int64_t>(std::min(o_.channel_lower, ch[j]), ch[j])(rng));
-      nets.push_back(base.with_channels(c));
+      nets.push_back(conform_widths(base, c));
     }
   }
   anchor_segment_ = static_cast<int>(refs_.size()) - 1;

@@ -58,9 +58,43 @@ std::vector<Layer> with_param_out(std::vector<Layer> layers, int64_t out) {
 void append_output(Architecture& a, int64_t classes) {
   a.layers = strip_trailing_flatten(a.layers);
   const auto infos = a.infer();
-  if (infos.back().out_shape.size() == 3) a.layers.push_back(Layer::simple(LayerType::flatten));
+  if (infos.back().out_layout != Layout::flat)
+    a.layers.push_back(Layer::simple(LayerType::flatten));
   a.layers.push_back(Layer::linear(classes));
 }
+
+// Data of a variant: a shape and its layout.
+struct Data {
+  std::vector<int64_t> shape;
+  Architecture::InputLayout layout = Architecture::InputLayout::automatic;
+
+  static Data of(const Architecture& a) { return {a.input, a.layout}; }
+  // Data shaped like a block's input (its structured shape and layout).
+  static Data like(const std::vector<int64_t>& shape, Layout layout) {
+    Data d{shape, Architecture::InputLayout::automatic};
+    if (layout == Layout::channels) d.layout = Architecture::InputLayout::channels;
+    if (layout == Layout::sequence) d.layout = Architecture::InputLayout::sequence;
+    if (layout == Layout::tokens) d.layout = Architecture::InputLayout::tokens;
+    return d;
+  }
+  // This data with its width (C, F or D) set to `w`.
+  Data with_width(int64_t w) const {
+    Data d = *this;
+    d.shape[layout == Architecture::InputLayout::sequence ? 1 : 0] = w;
+    return d;
+  }
+  Architecture network(int64_t batch, std::vector<Layer> layers) const {
+    Architecture a;
+    a.input = shape;
+    a.layout = layout;
+    a.batch_size = batch;
+    a.layers = std::move(layers);
+    return a;
+  }
+};
+
+// a rounded up (or down) to a multiple of m.
+int64_t round_to(int64_t a, int64_t m, bool up) { return (up ? (a + m - 1) / m : a / m) * m; }
 
 struct Planner {
   std::vector<KindPlan> outputs, inputs, hidden;
@@ -82,85 +116,86 @@ struct Planner {
       for (auto& p : *l) by_key[p.key] = &p;
   }
 
-  // 1-layer variant: data of the block's input shape with C = c, the block.
+  // Plans the output kind of a variant's last block over the widths its
+  // input takes between the variant's lowest and highest features.
+  void add_output_of(const KindPlan& p, int64_t batch) {
+    const auto lo = split_blocks(p.variant(p.lower)), hi = split_blocks(p.variant(p.upper));
+    add_output(hi.back(), batch, std::min(lo.back().c_in, hi.back().c_in),
+               std::max(lo.back().c_in, hi.back().c_in));
+  }
+
+  // 1-layer variant: data of the block's input shape with width c, the block.
   void add_output(const LayerBlock& blk, int64_t batch, int64_t lo, int64_t hi) {
     KindPlan p;
     p.key = blk.key;
     p.role = BlockRole::output;
     p.lower = {lo};
     p.upper = {hi};
+    p.multiple = {1};
     p.target_block = 0;
-    const std::vector<int64_t> shape = blk.in_structured;
+    const Data data = Data::like(blk.in_structured, blk.in_layout);
     std::vector<Layer> layers = blk.layers;
     const bool has_leading = blk.first != blk.param;
     if (blk.flattened_input && !has_leading)
       layers.insert(layers.begin(), Layer::simple(LayerType::flatten));
-    p.variant = [shape, layers, batch](const std::vector<int64_t>& f) {
-      Architecture a;
-      a.input = shape;
-      a.input[0] = f[0];
-      a.batch_size = batch;
-      a.layers = layers;
-      return a;
+    p.variant = [data, layers, batch](const std::vector<int64_t>& f) {
+      return data.with_width(f[0]).network(batch, layers);
     };
     check(p, blk.key, {hi});
     merge(outputs, std::move(p));
   }
 
   // 2-layer variant: data → the block with C_out = c → output layer.
-  void add_input(const LayerBlock& blk, const std::vector<int64_t>& data, int64_t batch,
-                 int64_t classes, int64_t lo, int64_t hi) {
+  void add_input(const LayerBlock& blk, const Data& data, int64_t batch, int64_t classes,
+                 int64_t lo, int64_t hi) {
     KindPlan p;
     p.key = blk.key;
     p.role = BlockRole::input;
     p.lower = {lo};
     p.upper = {hi};
+    p.multiple = {1};
     p.target_block = 0;
     const std::vector<Layer> layers = blk.layers;
     p.variant = [data, layers, batch, classes](const std::vector<int64_t>& f) {
-      Architecture a;
-      a.input = data;
-      a.batch_size = batch;
-      a.layers = with_param_out(layers, f[0]);
+      Architecture a = data.network(batch, with_param_out(layers, f[0]));
       append_output(a, classes);
       return a;
     };
-    const Architecture top = p.variant({hi});
-    const auto vb = split_blocks(top);
-    add_output(vb[1], batch, lo, hi);
+    add_output_of(p, batch);
     check(p, blk.key, {hi});
     merge(inputs, std::move(p));
   }
 
-  // 3-layer variant: adapter (C_out = c1) → the block (C_out = c2) → output layer.
+  // 3-layer variant: adapter (C_out = c1) → the block (C_out = c2) → output
+  // layer; a tied block takes c1 = c2 = c.
   void add_hidden(const LayerBlock& blk, const Architecture& arch, const LayerBlock& first,
                   int64_t classes, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
     const int64_t batch = arch.batch_size;
     const std::vector<Layer> body = strip_trailing_flatten(blk.layers);
-    const bool flat_in = blk.flattened_input;
-    auto make = [body, flat_in, batch, classes](const std::vector<int64_t>& data,
-                                                const std::vector<Layer>& adapter) {
+    const bool flat_in = blk.flattened_input, tied = blk.tied;
+    auto make = [body, flat_in, tied, batch, classes](const Data& data,
+                                                      const std::vector<Layer>& adapter) {
       return [=](const std::vector<int64_t>& f) {
-        Architecture a;
-        a.input = data;
-        a.batch_size = batch;
-        a.layers = strip_trailing_flatten(with_param_out(adapter, f[0]));
+        const int64_t c1 = f[0], c2 = tied ? f[0] : f[1];
+        Architecture a = data.network(batch, strip_trailing_flatten(with_param_out(adapter, c1)));
         if (flat_in) a.layers.push_back(Layer::simple(LayerType::flatten));
-        for (const auto& l : with_param_out(body, f[1])) a.layers.push_back(l);
+        for (const auto& l : with_param_out(body, c2)) a.layers.push_back(l);
         append_output(a, classes);
         return a;
       };
     };
     // Prefer the architecture's own input block as the adapter (fewer kinds);
-    // fall back to a 1x1 conv on data of the right size, or a linear layer.
+    // fall back to a width-1 layer on data of the block's input size.
     std::vector<std::function<Architecture(const std::vector<int64_t>&)>> options;
-    options.push_back(make(arch.input, first.layers));
-    if (blk.in_structured.size() == 3) {
-      const std::vector<int64_t> data{arch.input[0], blk.in_structured[1], blk.in_structured[2]};
-      options.push_back(make(data, {Layer::conv(1, 1)}));
-    } else {
-      options.push_back(make({64}, {Layer::linear(1)}));
-    }
+    options.push_back(make(Data::of(arch), first.layers));
+    Data small = Data::like(blk.in_structured, blk.in_layout)
+                     .with_width(blk.in_layout == Layout::flat ? 64 : arch.input_channels());
+    if (blk.in_layout == Layout::image)
+      options.push_back(make(small, {Layer::conv(1, 1)}));
+    else if (blk.in_layout == Layout::channels)
+      options.push_back(make(small, {Layer::conv1d(1, 1)}));
+    else
+      options.push_back(make(small, {Layer::linear(1)}));
     for (auto& variant : options) {
       Architecture top;
       try {
@@ -175,10 +210,11 @@ struct Planner {
       p.role = BlockRole::hidden;
       p.lower = lo;
       p.upper = hi;
+      p.multiple = blk.multiple;
       p.target_block = 1;
       p.variant = variant;
-      add_output(vb[2], batch, lo[1], hi[1]);
-      add_input(vb[0], top.input, batch, classes, lo[0], hi[0]);
+      add_output_of(p, batch);
+      add_input(vb[0], Data::of(top), batch, classes, lo[0], hi[0]);
       merge(hidden, std::move(p));
       return;
     }
@@ -206,12 +242,19 @@ std::vector<KindPlan> plan_profiling(const std::vector<Architecture>& architectu
           planner.add_output(b, arch.batch_size, lo, std::max(lo, b.c_in));
           break;
         case BlockRole::input:
-          planner.add_input(b, arch.input, arch.batch_size, classes, lo, std::max(lo, b.c_out));
+          planner.add_input(b, Data::of(arch), arch.batch_size, classes, lo, std::max(lo, b.c_out));
           break;
-        case BlockRole::hidden:
-          planner.add_hidden(b, arch, blocks.front(), classes, {lo, lo},
-                             {std::max(lo, b.c_in), std::max(lo, b.c_out)});
+        case BlockRole::hidden: {
+          // Ranges per feature, on each feature's multiple (an encoder's heads).
+          std::vector<int64_t> l, h;
+          for (size_t d = 0; d < b.features.size(); ++d) {
+            const int64_t m = b.multiple[d], top = static_cast<int64_t>(b.features[d]);
+            l.push_back(round_to(std::max(lo, m), m, true));
+            h.push_back(std::max(l.back(), round_to(std::max(lo, top), m, false)));
+          }
+          planner.add_hidden(b, arch, blocks.front(), classes, l, h);
           break;
+        }
       }
     }
   }

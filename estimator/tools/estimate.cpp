@@ -22,7 +22,7 @@ namespace {
 
 struct Flags {
   std::string data_name, profile_path, meter_name = "auto", baseline, torchscript, input_shape,
-                                       plot;
+                                       layout, plot;
   std::vector<std::string> arch_paths;
   int64_t iterations = 1, batch_size = 32;
   thor::MeterOptions meter_options;
@@ -34,7 +34,11 @@ void declare(po::options_description& opts, Flags& f) {
   add("arch", po::value(&f.arch_paths),
       "architecture YAML; repeat it for a batch (a table, or a JSON array with --json)");
   add("torchscript", po::value(&f.torchscript), "TorchScript model to estimate instead of --arch");
-  add("input-shape", po::value(&f.input_shape), "with --torchscript: C,H,W or F");
+  add("input-shape", po::value(&f.input_shape),
+      "with --torchscript: one sample's shape: C,H,W or F, or with --layout C,L, T,F or T");
+  add("layout", po::value(&f.layout),
+      "with --torchscript: channels (C,L for Conv1d), sequence (T,F, time first, for LSTM and "
+      "Transformer layers) or tokens (T, for Embedding)");
   add("batch-size", po::value(&f.batch_size)->default_value(f.batch_size),
       "with --torchscript: batch size");
   add("iterations", po::value(&f.iterations)->default_value(f.iterations),
@@ -43,7 +47,8 @@ void declare(po::options_description& opts, Flags& f) {
       "also measure the architecture with the profile's protocol (after checking the host's "
       "drift) and show the errors");
   add("data", po::value(&f.data_name),
-      "with --measure: feed this data set (fashion-mnist, mnist); default: what the profile was "
+      "with --measure: feed this data set (fashion-mnist, mnist, har, har-generated); default: "
+      "what the profile was "
       "made on");
   add("no-drift", "with --measure: do not re-measure the reference workload");
   add("meter", po::value(&f.meter_name)->default_value(f.meter_name), "with --measure: the meter");
@@ -85,8 +90,18 @@ std::vector<thor::BatchRow> load_archs(const Flags& f) {
                              "': expected integers like 1,28,28");
     }
   }
+  using Layout = thor::Architecture::InputLayout;
+  Layout layout = Layout::automatic;
+  if (f.layout == "channels")
+    layout = Layout::channels;
+  else if (f.layout == "sequence")
+    layout = Layout::sequence;
+  else if (f.layout == "tokens")
+    layout = Layout::tokens;
+  else if (!f.layout.empty())
+    throw thor::InputError("--layout '" + f.layout + "': expected channels, sequence or tokens");
   rows.push_back({name_of(f.torchscript),
-                  thor::architecture_from_torchscript(f.torchscript, shape, f.batch_size),
+                  thor::architecture_from_torchscript(f.torchscript, shape, f.batch_size, layout),
                   {},
                   {}});
   return rows;
@@ -112,7 +127,7 @@ void prepare_measure(MeasureSetup& m, Flags& f, const thor::DeviceProfile& profi
   if (f.data_name.empty() && profile.settings.data != thor::kStandIn)
     f.data_name = profile.settings.data.substr(0, profile.settings.data.find('/'));
   if (!f.data_name.empty()) {
-    m.data = thor::load_training_data(f.data_name);
+    m.data = thor::load_training_data(f.data_name, arch.input);
     m.feed.data = &m.data;
   }
   if (f.meter_name == "sim") thor::register_sim_meter();  // named explicitly, as profile allows
@@ -212,7 +227,7 @@ int main(int argc, char** argv) {
             "estimate --profile P.json --arch A.yaml [--arch B.yaml ...] "
             "[--iterations N] [--measure [--plot S.png]] [--baseline flops] [--json]\n"
             "       estimate --profile P.json --torchscript model.pt --input-shape "
-            "C,H,W [--batch-size B]",
+            "C,H,W [--layout channels|sequence|tokens] [--batch-size B]",
             opts, vm))
       return 0;
     if (!f.baseline.empty() && f.baseline != "flops")

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     add("recipe", po::value(&recipe_path),
         "take model, data, optimizer, meter and profile settings from a recipe");
     add("data", po::value(&data_name),
-        "train variants on this data set (fashion-mnist, mnist) instead of the stand-in");
+        "train variants on this data set (fashion-mnist, mnist, har, har-generated) instead of the "
+        "stand-in");
     add("anchors", po::value<int>(), "whole networks measured to check additivity (default 4)");
     add("out", po::value(&out), "profile JSON to write (default: <arch>.profile.json)");
     add("meter", po::value(&meter_name),
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
       const thor::Recipe recipe = thor::load_recipe(recipe_path);
       archs.push_back(recipe.model);
       po_ = thor::profiler_options(recipe);
-      if (data_name.empty()) data = thor::load_recipe_data(recipe.data).first;
+      if (data_name.empty()) data = thor::load_recipe_data(recipe.data, recipe.model.input).first;
       mo = recipe.meter_options;
       if (meter_name.empty()) meter_name = recipe.meter;
       if (out.empty()) out = recipe.profile_path();
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
     if (meter_name.empty()) meter_name = "auto";
     apply_flags(vm, po_);
     if (!data_name.empty()) {
-      data = thor::load_training_data(data_name);
+      data = thor::load_training_data(data_name, archs.front().input);
     }
     if (data.size() > 0) po_.feed.data = &data;
     if (out.empty())

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "block_rules.hpp"
 #include "thor/yaml_util.hpp"
 
 namespace thor {
@@ -30,13 +31,64 @@ std::string to_string(LayerType type) {
       return "flatten";
     case LayerType::dropout:
       return "dropout";
+    case LayerType::residual:
+      return "residual";
+    case LayerType::bottleneck:
+      return "bottleneck";
+    case LayerType::global_avgpool:
+      return "global_avgpool";
+    case LayerType::conv1d:
+      return "conv1d";
+    case LayerType::maxpool1d:
+      return "maxpool1d";
+    case LayerType::lstm:
+      return "lstm";
+    case LayerType::last:
+      return "last";
+    case LayerType::encoder:
+      return "encoder";
+    case LayerType::embedding:
+      return "embedding";
   }
   return "?";
 }
 
+std::string to_string(Layout layout) {
+  switch (layout) {
+    case Layout::image:
+      return "image [C, H, W]";
+    case Layout::flat:
+      return "flat [F]";
+    case Layout::channels:
+      return "channels-first [C, L]";
+    case Layout::sequence:
+      return "time-first [T, F]";
+    case Layout::tokens:
+      return "tokens [T]";
+  }
+  return "?";
+}
+
+bool Layer::parametric() const {
+  switch (type) {
+    case LayerType::conv:
+    case LayerType::linear:
+    case LayerType::residual:
+    case LayerType::bottleneck:
+    case LayerType::conv1d:
+    case LayerType::lstm:
+    case LayerType::encoder:
+    case LayerType::embedding:
+      return true;
+    default:
+      return false;
+  }
+}
+
 int64_t Layer::effective_stride() const {
   if (stride > 0) return stride;
-  if (type == LayerType::maxpool || type == LayerType::avgpool) return kernel;
+  if (type == LayerType::maxpool || type == LayerType::avgpool || type == LayerType::maxpool1d)
+    return kernel;
   return 1;
 }
 
@@ -73,15 +125,50 @@ Layer Layer::dropout(double p) {
   l.p = p;
   return l;
 }
-
 bool Layer::operator==(const Layer& o) const {
   return type == o.type && out == o.out && kernel == o.kernel &&
-         effective_stride() == o.effective_stride() && padding == o.padding &&
+         effective_stride() == o.effective_stride() && padding == o.padding && mid == o.mid &&
+         heads == o.heads && depth == o.depth && vocab == o.vocab &&
          (type != LayerType::dropout || p == o.p);
 }
 
 bool Architecture::operator==(const Architecture& o) const {
-  return input == o.input && batch_size == o.batch_size && layers == o.layers;
+  return input == o.input && layout == o.layout && batch_size == o.batch_size && layers == o.layers;
+}
+
+Layout Architecture::input_layout() const {
+  switch (layout) {
+    case InputLayout::automatic:
+      if (input.size() == 3) return Layout::image;
+      if (input.size() == 1) return Layout::flat;
+      throw InputError(
+          "input: a 2-D input needs 'layout: channels' ([C, L], for conv1d) or "
+          "'layout: sequence' ([T, F], time first, for lstm and encoder)");
+    case InputLayout::channels:
+    case InputLayout::sequence:
+      if (input.size() != 2)
+        throw InputError(std::string("input: layout '") +
+                         (layout == InputLayout::channels ? "channels" : "sequence") +
+                         "' needs a 2-D input, got " + detail::shape_text(input));
+      return layout == InputLayout::channels ? Layout::channels : Layout::sequence;
+    case InputLayout::tokens:
+      if (input.size() != 1)
+        throw InputError("input: layout 'tokens' needs a 1-D input [T], got " +
+                         detail::shape_text(input));
+      return Layout::tokens;
+  }
+  return Layout::image;
+}
+
+int64_t Architecture::input_channels() const {
+  switch (input_layout()) {
+    case Layout::sequence:
+      return input[1];
+    case Layout::tokens:
+      return 1;
+    default:
+      return input[0];
+  }
 }
 
 namespace {
@@ -114,11 +201,7 @@ int64_t checked_params(size_t i, const Layer& l, double p) {
   return static_cast<int64_t>(p);
 }
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + "]";
-}
+std::string shape_str(const std::vector<int64_t>& s) { return detail::shape_text(s); }
 
 // conv: shape, parameters and FLOPs (counted as Architecture::infer says).
 void infer_conv(size_t i, const Layer& l, std::vector<int64_t>& shape, LayerInfo& info, double B,
@@ -177,10 +260,119 @@ void infer_pool(size_t i, const Layer& l, std::vector<int64_t>& shape, LayerInfo
 //   pools        forward B·out·k², backward B·in
 //   dropout      forward 2·B·n, backward B·n
 //   flatten      0
-// Layers before the first parametric layer have no backward pass.
+// Layers before the first parametric layer have no backward pass. A linear
+// layer on a [T, D] sequence counts T positions. Blocks: block_rules.cpp.
+namespace {
+
+// linear: on a flat [F] input, or on each step of a time-first [T, D] one.
+void infer_linear(detail::InferStep& st) {
+  const Layer& l = *st.layer;
+  auto& shape = *st.shape;
+  if (*st.layout != Layout::flat && *st.layout != Layout::sequence)
+    st.fail("needs a flat input; add a flatten layer before it (input is " + shape_str(shape) +
+            ")");
+  if (l.out <= 0) st.fail("out must be positive (zero features), got " + std::to_string(l.out));
+  const double in = static_cast<double>(shape.back());
+  const double steps = shape.size() == 2 ? static_cast<double>(shape[0]) : 1.0;
+  LayerInfo& info = *st.info;
+  info.params = checked_params(st.index, l, in * l.out + l.out);
+  info.forward_flops = st.batch * steps * (2.0 * in * l.out + l.out);
+  info.train_flops = info.forward_flops * (st.seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
+  shape.back() = l.out;
+}
+
+// Layers without parameters that keep the shape, and flatten.
+void infer_simple(detail::InferStep& st, double n_in) {
+  const Layer& l = *st.layer;
+  LayerInfo& info = *st.info;
+  const double B = st.batch;
+  switch (l.type) {
+    case LayerType::batchnorm:
+      if (*st.layout == Layout::sequence)
+        st.fail(
+            "needs a [C, H, W], [C, L] or flat input (for a sequence, use an encoder's "
+            "layer norm)");
+      info.params = 2 * (*st.shape)[0];
+      info.forward_flops = 4.0 * B * n_in;
+      info.train_flops =
+          st.seen_parametric ? 12.0 * B * n_in + 2.0 * info.params : info.forward_flops;
+      break;
+    case LayerType::relu:
+      info.forward_flops = B * n_in;
+      info.train_flops = info.forward_flops * (st.seen_parametric ? 2.0 : 1.0);
+      break;
+    case LayerType::dropout:
+      if (!(l.p >= 0.0 && l.p < 1.0)) st.fail("p must be in [0, 1), got " + std::to_string(l.p));
+      info.forward_flops = 2.0 * B * n_in;
+      info.train_flops = info.forward_flops + (st.seen_parametric ? B * n_in : 0.0);
+      break;
+    default:  // flatten
+      *st.shape = {numel(*st.shape)};
+      *st.layout = Layout::flat;
+      break;
+  }
+}
+
+void infer_layer(detail::InferStep& st, double n_in) {
+  const Layer& l = *st.layer;
+  if (*st.layout == Layout::tokens && l.type != LayerType::embedding)
+    st.fail("token ids need an embedding layer first");
+  switch (l.type) {
+    case LayerType::conv:
+      infer_conv(st.index, l, *st.shape, *st.info, st.batch, st.seen_parametric);
+      break;
+    case LayerType::linear:
+      infer_linear(st);
+      break;
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+      if (*st.layout != Layout::image)
+        st.fail("needs a [C, H, W] input, got " + shape_str(*st.shape) +
+                (*st.layout == Layout::channels ? " (use maxpool1d)" : ""));
+      infer_pool(st.index, l, *st.shape, *st.info, st.batch, st.seen_parametric, n_in);
+      break;
+    case LayerType::batchnorm:
+    case LayerType::relu:
+    case LayerType::dropout:
+    case LayerType::flatten:
+      infer_simple(st, n_in);
+      break;
+    case LayerType::residual:
+      detail::infer_residual(st);
+      break;
+    case LayerType::bottleneck:
+      detail::infer_bottleneck(st);
+      break;
+    case LayerType::global_avgpool:
+      detail::infer_global_avgpool(st);
+      break;
+    case LayerType::conv1d:
+      detail::infer_conv1d(st);
+      break;
+    case LayerType::maxpool1d:
+      detail::infer_maxpool1d(st);
+      break;
+    case LayerType::lstm:
+      detail::infer_lstm(st);
+      break;
+    case LayerType::last:
+      detail::infer_last(st);
+      break;
+    case LayerType::encoder:
+      detail::infer_encoder(st);
+      break;
+    case LayerType::embedding:
+      detail::infer_embedding(st);
+      break;
+  }
+}
+
+}  // namespace
+
 std::vector<LayerInfo> Architecture::infer() const {
-  if (input.empty() || input.size() == 2 || input.size() > 3)
-    throw InputError("input: expected [C, H, W] or [features], got " + shape_str(input));
+  if (input.empty() || input.size() > 3)
+    throw InputError("input: expected [C, H, W], [features], [C, L] or [T, F], got " +
+                     shape_str(input));
   for (int64_t d : input)
     if (d <= 0)
       throw InputError("input: every dimension must be positive, got " + shape_str(input));
@@ -192,62 +384,21 @@ std::vector<LayerInfo> Architecture::infer() const {
 
   std::vector<LayerInfo> infos;
   std::vector<int64_t> shape = input;
-  const double B = static_cast<double>(batch_size);
+  Layout layout = input_layout();
   bool seen_parametric = false;
   double total_params = 0.0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
-    if (l.out > kMaxSize || l.kernel > kMaxSize || l.stride > kMaxSize || l.padding > kMaxSize)
-      layer_error(i, l, "out, kernel, stride and padding must be at most 2147483647");
+    if (l.out > kMaxSize || l.kernel > kMaxSize || l.stride > kMaxSize || l.padding > kMaxSize ||
+        l.mid > kMaxSize || l.heads > kMaxSize || l.vocab > kMaxSize || l.depth > kMaxSize)
+      layer_error(i, l, "out, kernel, stride, padding and block sizes must be at most 2147483647");
     LayerInfo info;
     info.in_shape = shape;
-    const double n_in = static_cast<double>(numel(shape));
-    switch (l.type) {
-      case LayerType::conv:
-        infer_conv(i, l, shape, info, B, seen_parametric);
-        seen_parametric = true;
-        break;
-      case LayerType::linear: {
-        if (shape.size() != 1)
-          layer_error(i, l,
-                      "needs a flat input; add a flatten layer before it (input is " +
-                          shape_str(shape) + ")");
-        if (l.out <= 0)
-          layer_error(i, l, "out must be positive (zero features), got " + std::to_string(l.out));
-        info.params = checked_params(i, l, static_cast<double>(shape[0]) * l.out + l.out);
-        info.forward_flops = B * (2.0 * shape[0] * l.out + l.out);
-        info.train_flops = info.forward_flops * (seen_parametric ? 3.0 : 2.0) + 2.0 * info.params;
-        shape = {l.out};
-        seen_parametric = true;
-        break;
-      }
-      case LayerType::batchnorm: {
-        if (shape.size() != 3 && shape.size() != 1)
-          layer_error(i, l, "needs a [C, H, W] or flat input");
-        info.params = 2 * shape[0];
-        info.forward_flops = 4.0 * B * n_in;
-        info.train_flops =
-            seen_parametric ? 12.0 * B * n_in + 2.0 * info.params : info.forward_flops;
-        break;
-      }
-      case LayerType::relu:
-        info.forward_flops = B * n_in;
-        info.train_flops = info.forward_flops * (seen_parametric ? 2.0 : 1.0);
-        break;
-      case LayerType::dropout:
-        if (!(l.p >= 0.0 && l.p < 1.0))
-          layer_error(i, l, "p must be in [0, 1), got " + std::to_string(l.p));
-        info.forward_flops = 2.0 * B * n_in;
-        info.train_flops = info.forward_flops + (seen_parametric ? B * n_in : 0.0);
-        break;
-      case LayerType::maxpool:
-      case LayerType::avgpool:
-        infer_pool(i, l, shape, info, B, seen_parametric, n_in);
-        break;
-      case LayerType::flatten:
-        shape = {numel(shape)};
-        break;
-    }
+    info.in_layout = layout;
+    detail::InferStep st{
+        i, &l, &shape, &layout, &info, static_cast<double>(batch_size), seen_parametric};
+    infer_layer(st, static_cast<double>(numel(shape)));
+    seen_parametric = seen_parametric || l.parametric();
     if (values(shape) > kMaxValues)
       layer_error(i, l,
                   "its output " + shape_str(shape) + " holds more than 2^40 values per sample");
@@ -255,6 +406,7 @@ std::vector<LayerInfo> Architecture::infer() const {
     if (total_params > kMaxValues)
       layer_error(i, l, "the network has more than 2^40 parameters up to this layer");
     info.out_shape = shape;
+    info.out_layout = layout;
     infos.push_back(std::move(info));
   }
   return infos;
@@ -262,7 +414,7 @@ std::vector<LayerInfo> Architecture::infer() const {
 
 void Architecture::validate() const {
   const auto infos = infer();
-  if (infos.back().out_shape.size() != 1)
+  if (infos.back().out_layout != Layout::flat)
     throw InputError(
         "layers: the network must end in a flat output (add flatten and linear), ends in " +
         shape_str(infos.back().out_shape));
@@ -313,187 +465,6 @@ Architecture Architecture::with_channels(const std::vector<int64_t>& ch) const {
     ++k;
   }
   return a;
-}
-
-namespace {
-
-void emit_layer(YAML::Emitter& e, const Layer& l) {
-  switch (l.type) {
-    case LayerType::conv:
-      e << YAML::BeginMap << YAML::Key << "conv" << YAML::Value << YAML::Flow << YAML::BeginMap;
-      e << YAML::Key << "out" << YAML::Value << l.out << YAML::Key << "kernel" << YAML::Value
-        << l.kernel;
-      if (l.effective_stride() != 1)
-        e << YAML::Key << "stride" << YAML::Value << l.effective_stride();
-      if (l.padding != 0) e << YAML::Key << "padding" << YAML::Value << l.padding;
-      e << YAML::EndMap << YAML::EndMap;
-      break;
-    case LayerType::linear:
-      e << YAML::BeginMap << YAML::Key << "linear" << YAML::Value << YAML::Flow << YAML::BeginMap
-        << YAML::Key << "out" << YAML::Value << l.out << YAML::EndMap << YAML::EndMap;
-      break;
-    case LayerType::maxpool:
-    case LayerType::avgpool:
-      e << YAML::BeginMap << YAML::Key << to_string(l.type) << YAML::Value;
-      if (l.effective_stride() == l.kernel && l.padding == 0) {
-        e << l.kernel;
-      } else {
-        e << YAML::Flow << YAML::BeginMap << YAML::Key << "kernel" << YAML::Value << l.kernel
-          << YAML::Key << "stride" << YAML::Value << l.effective_stride();
-        if (l.padding) e << YAML::Key << "padding" << YAML::Value << l.padding;
-        e << YAML::EndMap;
-      }
-      e << YAML::EndMap;
-      break;
-    case LayerType::dropout:
-      e << YAML::BeginMap << YAML::Key << "dropout" << YAML::Value << l.p << YAML::EndMap;
-      break;
-    default:
-      e << to_string(l.type);
-  }
-}
-
-}  // namespace
-
-std::string Architecture::to_yaml() const {
-  YAML::Emitter e;
-  e << YAML::BeginMap;
-  e << YAML::Key << "input" << YAML::Value << YAML::Flow << input;
-  e << YAML::Key << "batch_size" << YAML::Value << batch_size;
-  e << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
-  for (const auto& l : layers) emit_layer(e, l);
-  e << YAML::EndSeq << YAML::EndMap;
-  return std::string(e.c_str()) + "\n";
-}
-
-std::string Architecture::summary() const {
-  std::ostringstream s;
-  s << shape_str(input) << " b" << batch_size << ":";
-  for (const auto& l : layers) {
-    s << " " << to_string(l.type);
-    if (l.type == LayerType::conv)
-      s << "(" << l.out << ",k" << l.kernel
-        << (l.effective_stride() != 1 ? ",s" + std::to_string(l.effective_stride()) : "")
-        << (l.padding ? ",p" + std::to_string(l.padding) : "") << ")";
-    else if (l.type == LayerType::linear)
-      s << "(" << l.out << ")";
-    else if (l.type == LayerType::maxpool || l.type == LayerType::avgpool)
-      s << "(" << l.kernel << ")";
-  }
-  return s.str();
-}
-
-namespace {
-
-Layer parse_layer(const YamlCursor& c) {
-  if (c.is_scalar()) {
-    const std::string name = c.as_string();
-    if (name == "relu") return Layer::simple(LayerType::relu);
-    if (name == "flatten") return Layer::simple(LayerType::flatten);
-    if (name == "batchnorm") return Layer::simple(LayerType::batchnorm);
-    if (name == "dropout") return Layer::dropout(0.5);
-    if (name == "conv" || name == "linear" || name == "maxpool" || name == "avgpool")
-      c.fail("layer '" + name + "' needs parameters, e.g. '- " + name +
-             (name == "conv"     ? ": {out: 6, kernel: 5}'"
-              : name == "linear" ? ": {out: 10}'"
-                                 : ": 2'"));
-    c.fail("unknown layer '" + name +
-           "'; known: conv, linear, batchnorm, relu, maxpool, avgpool, flatten, dropout");
-  }
-  if (!c.is_map() || c.node.size() != 1 || !c.node.begin()->first.IsScalar())
-    c.fail("expected a layer: a name (relu) or one 'name: parameters' entry");
-  const std::string name = c.node.begin()->first.as<std::string>();
-  const YamlCursor p = c.child(name);
-  if (name == "conv") {
-    p.allow_only({"out", "kernel", "stride", "padding"});
-    if (!p.has("out")) p.fail("missing 'out' (output channels)");
-    if (!p.has("kernel")) p.fail("missing 'kernel'");
-    return Layer::conv(p.get_int("out", 0), p.get_int("kernel", 0), p.get_int("stride", 1),
-                       p.get_int("padding", 0));
-  }
-  if (name == "linear") {
-    if (p.is_scalar())
-      return Layer::linear(p.as_int() > 0 ? p.as_int() : (p.fail("must be positive"), 0));
-    p.allow_only({"out"});
-    if (!p.has("out")) p.fail("missing 'out' (output features)");
-    return Layer::linear(p.get_int("out", 0));
-  }
-  if (name == "maxpool" || name == "avgpool") {
-    const LayerType t = name == "maxpool" ? LayerType::maxpool : LayerType::avgpool;
-    if (p.is_scalar()) {
-      const int64_t k = p.as_int();
-      if (k <= 0) p.fail("kernel must be positive, got " + std::to_string(k));
-      return Layer::pool(t, k);
-    }
-    p.allow_only({"kernel", "stride", "padding"});
-    if (!p.has("kernel")) p.fail("missing 'kernel'");
-    Layer l = Layer::pool(t, p.get_int("kernel", 0), p.get_int("stride", 0));
-    l.padding = p.get_int("padding", 0);
-    return l;
-  }
-  if (name == "dropout") {
-    if (p.is_scalar()) {
-      const double v = p.as_double();
-      if (!(v >= 0 && v < 1)) p.fail("p must be in [0, 1)");
-      return Layer::dropout(v);
-    }
-    p.allow_only({"p"});
-    return Layer::dropout(p.get_double("p", 0.5));
-  }
-  if (name == "relu" || name == "flatten" || name == "batchnorm") {
-    if (!p.node.IsNull() && !(p.is_map() && p.node.size() == 0))
-      p.fail("layer '" + name + "' takes no parameters");
-    return Layer::simple(name == "relu"      ? LayerType::relu
-                         : name == "flatten" ? LayerType::flatten
-                                             : LayerType::batchnorm);
-  }
-  c.fail("unknown layer '" + name +
-         "'; known: conv, linear, batchnorm, relu, maxpool, avgpool, flatten, dropout");
-}
-
-}  // namespace
-
-Architecture parse_architecture_cursor(const YamlCursor& c) {
-  c.allow_only({"input", "batch_size", "layers", "name"});
-  Architecture a;
-  if (!c.has("input")) c.fail("missing 'input' ([C, H, W] or [features])");
-  const YamlCursor in = c.child("input");
-  a.input = in.as_int_list();
-  a.batch_size = c.get_int("batch_size", 32);
-  if (!c.has("layers")) c.fail("missing 'layers'");
-  const YamlCursor layers = c.child("layers");
-  layers.expect_sequence();
-  for (size_t i = 0; i < layers.node.size(); ++i) a.layers.push_back(parse_layer(layers.at(i)));
-  try {
-    a.validate();
-  } catch (const InputError& e) {
-    // Point at the offending layer's line when the message names one.
-    // The rules live in validate(); point at the offending key's line.
-    const std::string msg = e.what();
-    if (msg.rfind("layer ", 0) == 0) {
-      const size_t idx = std::stoul(msg.substr(6));
-      if (idx < layers.node.size()) layers.at(idx).fail(msg);
-    }
-    if (msg.rfind("input: ", 0) == 0) in.fail(msg.substr(7));
-    if (msg.rfind("batch_size: ", 0) == 0) c.child("batch_size").fail(msg.substr(12));
-    c.fail(msg);
-  }
-  return a;
-}
-
-Architecture parse_architecture(const YAML::Node& node, const std::string& where) {
-  return parse_architecture_cursor(YamlCursor{node, where, ""});
-}
-
-Architecture load_architecture(const std::string& path) {
-  const YamlCursor root = load_yaml_file(path);
-  if (root.has("model") && root.child("model").is_map())
-    return parse_architecture_cursor(root.child("model"));
-  return parse_architecture_cursor(root);
-}
-
-Architecture architecture_from_yaml_text(const std::string& text, const std::string& where) {
-  return parse_architecture_cursor(load_yaml_text(text, where));
 }
 
 }  // namespace thor

@@ -9,6 +9,7 @@ std::string DataSpec::resolved_root() const {
   if (dataset == "fashion-mnist") return kFashionMnistDir;
   if (dataset == "mnist") return "/usr/share/datasets/mnist";
   if (dataset == "celeba") return "data/celeba";
+  if (dataset == "har") return "data/UCI HAR Dataset";
   return "";
 }
 
@@ -20,8 +21,9 @@ std::string Recipe::profile_path() const {
 void DataSpec::validate() const {
   const FieldRules f("data");
   f.require(dataset == "fashion-mnist" || dataset == "mnist" || dataset == "celeba" ||
-                dataset == "random",
-            "dataset", "'" + dataset + "'", "expected fashion-mnist, mnist, celeba or random");
+                dataset == "har" || dataset == "har-generated" || dataset == "random",
+            "dataset", "'" + dataset + "'",
+            "expected fashion-mnist, mnist, celeba, har, har-generated or random");
   f.count("train_limit", train_limit, -1);
   f.count("test_limit", test_limit, -1);
   f.count("image_size", image_size, 4, 1024);
@@ -171,14 +173,33 @@ Recipe load_recipe(const std::string& path) {
   return r;
 }
 
-Dataset load_training_data(const std::string& name) {
-  if (name != "fashion-mnist" && name != "mnist")
-    throw InputError("--data '" + name +
-                     "': expected fashion-mnist or mnist (other data sets through a recipe)");
-  return load_mnist_folder(DataSpec{name}.resolved_root(), Split::train);
+Dataset fit_to_input(Dataset data, const std::vector<int64_t>& input) {
+  const auto& s = data.sample_shape;
+  if (input.size() == 2 && s.size() == 3 && s[0] == 1 && s[1] == input[0] && s[2] == input[1])
+    return rows_as_sequences(data);
+  return data;
 }
 
-std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& d) {
+Dataset load_training_data(const std::string& name, const std::vector<int64_t>& input) {
+  if (name == "har" || name == "har-generated") return load_recipe_data(DataSpec{name}).first;
+  if (name != "fashion-mnist" && name != "mnist")
+    throw InputError("--data '" + name +
+                     "': expected fashion-mnist, mnist, har or har-generated (other data sets "
+                     "through a recipe)");
+  return fit_to_input(load_mnist_folder(DataSpec{name}.resolved_root(), Split::train), input);
+}
+
+std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& d, const std::vector<int64_t>& input) {
+  if (d.dataset == "har") {
+    HarOptions o{d.resolved_root(), Split::train, d.train_limit};
+    Dataset train = load_uci_har(o);
+    o.split = Split::test;
+    o.limit = d.test_limit;
+    return {std::move(train), load_uci_har(o)};
+  }
+  if (d.dataset == "har-generated")  // energy does not depend on the values (marked as generated)
+    return {generated_har_windows(d.train_limit > 0 ? d.train_limit : 2048, 1),
+            generated_har_windows(d.test_limit > 0 ? d.test_limit : 512, 2)};
   if (d.dataset == "celeba") {
     CelebAOptions o;
     o.root = d.resolved_root();
@@ -196,8 +217,8 @@ std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& d) {
     return {random_dataset({1, 28, 28}, d.train_limit > 0 ? d.train_limit : 512, 10, 1),
             random_dataset({1, 28, 28}, d.test_limit > 0 ? d.test_limit : 128, 10, 2)};
   }
-  return {load_mnist_folder(d.resolved_root(), Split::train, d.train_limit),
-          load_mnist_folder(d.resolved_root(), Split::test, d.test_limit)};
+  return {fit_to_input(load_mnist_folder(d.resolved_root(), Split::train, d.train_limit), input),
+          fit_to_input(load_mnist_folder(d.resolved_root(), Split::test, d.test_limit), input)};
 }
 
 }  // namespace thor

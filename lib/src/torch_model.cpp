@@ -1,6 +1,6 @@
-// The LibTorch side of thor: building, training, evaluating, saving and
-// exporting models. This is the one translation unit of thor::core that
-// includes <torch/torch.h> (each such unit costs ~20 s to compile).
+// The LibTorch side of thor: building, training, evaluating and saving
+// models. The block layer types' modules live in torch_blocks.cpp; few
+// translation units include <torch/torch.h> (each costs ~20 s to compile).
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 
+#include "thor/detail/torch_blocks.hpp"
 #include "thor/detail/torch_model.hpp"
 #include "thor/interrupt.hpp"
 #include "thor/io.hpp"
@@ -82,11 +83,6 @@ torch::Device to_device(const std::string& name) {
   return name == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 }
 
-void init_uniform(torch::Tensor& t, double bound, at::Generator& gen) {
-  torch::NoGradGuard guard;
-  t.uniform_(-bound, bound, gen);
-}
-
 }  // namespace
 
 std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t seed,
@@ -111,18 +107,13 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
         auto conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(in[0], l.out, l.kernel)
                                           .stride(l.effective_stride())
                                           .padding(l.padding));
-        // torch's default (kaiming_uniform with a = sqrt(5)): bound 1/sqrt(fan_in).
-        const double bound = 1.0 / std::sqrt(static_cast<double>(in[0] * l.kernel * l.kernel));
-        init_uniform(conv->weight, bound, gen);
-        init_uniform(conv->bias, bound, gen);
+        init_fan_in(conv->weight, conv->bias, gen);
         m = add(conv);
         break;
       }
       case LayerType::linear: {
-        auto lin = torch::nn::Linear(in[0], l.out);
-        const double bound = 1.0 / std::sqrt(static_cast<double>(in[0]));
-        init_uniform(lin->weight, bound, gen);
-        init_uniform(lin->bias, bound, gen);
+        auto lin = torch::nn::Linear(in.back(), l.out);  // a sequence's last dim: features
+        init_fan_in(lin->weight, lin->bias, gen);
         m = add(lin);
         break;
       }
@@ -147,6 +138,20 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
       case LayerType::dropout:
         m = add(torch::nn::Dropout(l.p));
         break;
+      case LayerType::residual:
+      case LayerType::bottleneck:
+      case LayerType::global_avgpool:
+      case LayerType::conv1d:
+      case LayerType::maxpool1d:
+      case LayerType::lstm:
+      case LayerType::last:
+      case LayerType::encoder:
+      case LayerType::embedding: {
+        auto any = make_block_module(l, infos[i], gen);
+        m = any.ptr();
+        impl->net->push_back(std::move(any));
+        break;
+      }
     }
     impl->modules.push_back(m);
   }
@@ -239,6 +244,16 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Sequential& n
       torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
 }
 
+// Stand-in inputs: uniform [0, 1), or, for token inputs, ids uniform over
+// the first embedding's vocabulary (all-zero ids would cost less than text).
+torch::Tensor stand_in_inputs(const Architecture& arch, const std::vector<int64_t>& shape,
+                              at::Generator& gen) {
+  if (arch.input_layout() == Layout::tokens && !arch.layers.empty() &&
+      arch.layers[0].type == LayerType::embedding)
+    return torch::randint(arch.layers[0].vocab, shape, gen, torch::kFloat32);
+  return torch::rand(shape, gen);
+}
+
 // The one training step of thor: the real run (Model::train), the protocol
 // and every profiling variant go through StepLoop::step(), fed the same way.
 class StepLoop {
@@ -263,7 +278,7 @@ class StepLoop {
       at::Generator gen =
           at::make_generator<at::CPUGeneratorImpl>(feed.train.seed ^ 0x9e3779b97f4a7c15ULL);
       for (int i = 0; i < 8; ++i) {
-        pool_x_.push_back(torch::rand(shape, gen).to(model.device));
+        pool_x_.push_back(stand_in_inputs(arch, shape, gen).to(model.device));
         pool_y_.push_back(
             torch::randint(arch.num_outputs(), {B}, gen, torch::kInt64).to(model.device));
       }

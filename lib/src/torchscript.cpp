@@ -1,7 +1,8 @@
 // TorchScript on thor's side: exporting a Model so that Python's
-// torch.jit.load can run it, reading an architecture back from a scripted
-// module, and the accuracy of a scripted model. A second translation unit
-// with LibTorch, kept apart from the training code in torch_model.cpp.
+// torch.jit.load can run it, and the accuracy of a scripted model. A second
+// translation unit with LibTorch, kept apart from the training code in
+// torch_model.cpp; reading an architecture back from a scripted module is in
+// torchscript_import.cpp.
 #include <torch/script.h>
 
 #include <algorithm>
@@ -34,6 +35,8 @@ std::string module_class(const Architecture& arch, size_t i) {
       return "Flatten";
     case LayerType::dropout:
       return "Dropout";
+    default:  // the blocks: not exported (yet)
+      break;
   }
   return "Identity";
 }
@@ -71,11 +74,17 @@ void Model::export_torchscript(const std::string& path) const {
   // One submodule per layer, named layer<i> and of a class named like the
   // torch.nn module it mirrors, so that architecture_from_torchscript (and a
   // person in Python) can read the structure back.
+  const auto& arch = impl_->arch;
+  for (size_t i = 0; i < arch.layers.size(); ++i)
+    if (module_class(arch, i) == "Identity")
+      throw InputError("export_torchscript: layer " + std::to_string(i) + " (" +
+                       to_string(arch.layers[i].type) +
+                       "): only conv, linear, batchnorm, relu, pools, flatten and dropout "
+                       "layers are exported so far");
   torch::NoGradGuard no_grad;
   torch::jit::Module m("ThorNet");
   std::ostringstream top;
   top << "def forward(self, x):\n";
-  const auto& arch = impl_->arch;
   auto ints = [](int64_t v) { return c10::IValue(std::vector<int64_t>{v, v}); };
   auto int_list = c10::ListType::ofInts();
   for (size_t i = 0; i < arch.layers.size(); ++i) {
@@ -122,6 +131,8 @@ void Model::export_torchscript(const std::string& path) const {
         c.register_attribute("p", c10::FloatType::get(), c10::IValue(l.p));
         body = "return x";  // identity at inference
         break;
+      default:  // refused above
+        break;
     }
     c.define("def forward(self, x):\n    " + body + "\n");
     const std::string name = "layer" + std::to_string(i);
@@ -133,85 +144,6 @@ void Model::export_torchscript(const std::string& path) const {
   std::ostringstream out;
   m.save(out);
   write_file_atomic(path, out.str());
-}
-
-Architecture architecture_from_torchscript(const std::string& path,
-                                           const std::vector<int64_t>& input_shape,
-                                           int64_t batch_size) {
-  torch::jit::Module m;
-  try {
-    m = torch::jit::load(path);
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
-  }
-  Architecture a;
-  a.input = input_shape;
-  a.batch_size = batch_size;
-  // Reads an int or the first of an int list from an attribute or a class constant.
-  auto get_int = [](const torch::jit::Module& c, const char* name, int64_t fallback) -> int64_t {
-    c10::IValue v;
-    if (c.hasattr(name)) {
-      v = c.attr(name);
-    } else if (auto slot = c.type()->findConstantSlot(name)) {
-      v = c.type()->getConstant(*slot);
-    } else {
-      return fallback;
-    }
-    if (v.isInt()) return v.toInt();
-    if (v.isIntList()) return v.toIntVector().at(0);
-    if (v.isTuple()) return v.toTuple()->elements().at(0).toInt();
-    return fallback;
-  };
-  std::function<void(const torch::jit::Module&, const std::string&)> walk =
-      [&](const torch::jit::Module& mod, const std::string& prefix) {
-        for (const auto& child : mod.named_children()) {
-          const std::string name = prefix.empty() ? child.name : prefix + "." + child.name;
-          const std::string cls =
-              child.value.type()->name() ? child.value.type()->name()->name() : "";
-          const auto& c = child.value;
-          if (cls == "Conv2d") {
-            const auto w = c.attr("weight").toTensor();
-            Layer l = Layer::conv(w.size(0), w.size(2), get_int(c, "stride", 1),
-                                  get_int(c, "padding", 0));
-            if (w.size(2) != w.size(3))
-              throw InputError(path + ": module '" + name + "' (Conv2d) has a non-square kernel");
-            a.layers.push_back(l);
-          } else if (cls == "Linear") {
-            a.layers.push_back(Layer::linear(c.attr("weight").toTensor().size(0)));
-          } else if (cls == "BatchNorm2d" || cls == "BatchNorm1d") {
-            a.layers.push_back(Layer::simple(LayerType::batchnorm));
-          } else if (cls == "ReLU") {
-            a.layers.push_back(Layer::simple(LayerType::relu));
-          } else if (cls == "MaxPool2d" || cls == "AvgPool2d") {
-            const int64_t k = get_int(c, "kernel_size", 0);
-            Layer l = Layer::pool(cls == "MaxPool2d" ? LayerType::maxpool : LayerType::avgpool, k,
-                                  get_int(c, "stride", k));
-            l.padding = get_int(c, "padding", 0);
-            a.layers.push_back(l);
-          } else if (cls == "Flatten") {
-            a.layers.push_back(Layer::simple(LayerType::flatten));
-          } else if (cls == "Dropout") {
-            double p = 0.5;
-            if (c.hasattr("p") && c.attr("p").isDouble()) p = c.attr("p").toDouble();
-            a.layers.push_back(Layer::dropout(p));
-          } else if (cls == "Sequential" || c.named_children().size() > 0) {
-            walk(c, name);
-          } else {
-            throw InputError(
-                path + ": module '" + name + "' of type '" + cls +
-                "' cannot be mapped to a thor layer (known: Conv2d, Linear, BatchNorm1d/2d, ReLU, "
-                "MaxPool2d, AvgPool2d, Flatten, Dropout)");
-          }
-        }
-      };
-  walk(m, "");
-  try {
-    a.validate();
-  } catch (const InputError& e) {
-    throw InputError(path + ": " + e.what());
-  }
-  return a;
 }
 
 double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples) {

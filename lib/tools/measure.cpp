@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
     add("min-warmup", po::value(&mo.min_warmup_seconds)->default_value(mo.min_warmup_seconds),
         "seconds the warm-up lasts at least");
     add("data", po::value(&data_name),
-        "train on this data set (fashion-mnist, mnist) instead of the stand-in");
+        "train on this data set (fashion-mnist, mnist, har, har-generated) instead of the "
+        "stand-in");
     add("optimizer", po::value(&feed.train.optimizer)->default_value(feed.train.optimizer),
         "sgd or adam");
     add("lr", po::value(&feed.train.lr)->default_value(feed.train.lr), "learning rate");
@@ -164,7 +165,7 @@ int main(int argc, char** argv) {
     const thor::Architecture arch = thor::load_architecture(arch_path);
     thor::check_device(mo.device);
     if (!data_name.empty()) {
-      data = thor::load_training_data(data_name);
+      data = thor::load_training_data(data_name, arch.input);
       feed.data = &data;
     }
     const thor::Measurement m = thor::measure_training(arch, *meter, mo, feed);

@@ -64,7 +64,7 @@ void train_metered(Model& m, const Recipe& recipe, const DataSplit& data, Energy
 }  // namespace
 
 DataSplit load_split(const Recipe& recipe, const PruneOptions& options) {
-  auto [train_all, test] = load_recipe_data(recipe.data);
+  auto [train_all, test] = load_recipe_data(recipe.data, recipe.model.input);
   if (options.validation >= train_all.size())
     throw InputError(recipe.path +
                      ": key 'prune.validation': " + std::to_string(options.validation) +

@@ -98,7 +98,7 @@ TEST_CASE("impossible architectures name the layer and the reason") {
   CHECK(error_of("input: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - flatten\n")
             .find("last parametric layer must be linear") != std::string::npos);
   CHECK(
-      error_of("input: [1, 8]\nlayers:\n  - linear: {out: 2}\n").find("[C, H, W] or [features]") !=
+      error_of("input: [1, 8]\nlayers:\n  - linear: {out: 2}\n").find("needs 'layout: channels'") !=
       std::string::npos);
 }
 
@@ -193,7 +193,7 @@ TEST_CASE("list keys and absurd sizes are input errors (found by fuzz/fuzz_archi
       "a.yaml:1: key 'input': expected at most 2^40 values per sample");
   has(error_of("input: [1, 8, 8]\nlayers: [conv: {out: 2, kernel: 3, padding: 4611686018427387904},"
                " flatten, linear: 2]\n"),
-      "layer 0 (conv): out, kernel, stride and padding must be at most 2147483647");
+      "layer 0 (conv): out, kernel, stride, padding and block sizes must be at most 2147483647");
   has(error_of("input: [4000000000]\nlayers: [linear: 2000000000, linear: 2]\n"),
       "layer 0 (linear): has 8.000000002e+18 parameters; expected at most 2^40");
   has(error_of("input: [1, 1000000, 1000000]\nlayers: [conv: {out: 4096, kernel: 1}, flatten, "

@@ -170,10 +170,9 @@ TEST_CASE("recipe: each rule checked by a validate(), reported at its key") {
   }
   SUBCASE("data and device") {
     const RecipeFile d(std::string(kModel) + "data: {dataset: cifar}\n", "data");
-    CHECK(
-        d.load_error() ==
-        d.path.string() +
-            ":6: key 'data.dataset': expected fashion-mnist, mnist, celeba or random, got 'cifar'");
+    CHECK(d.load_error() == d.path.string() +
+                                ":6: key 'data.dataset': expected fashion-mnist, mnist, celeba, "
+                                "har, har-generated or random, got 'cifar'");
     const RecipeFile v("device: tpu\n" + std::string(kModel), "device");
     CHECK(v.load_error() == v.path.string() + ":1: key 'device': expected cpu or cuda, got 'tpu'");
   }

@@ -88,6 +88,7 @@ class EstimatePlan {
     int c_in = -1;   ///< index into channels, -1 for the data's channel count
     int c_out = -1;  ///< index into channels, -1 for the fixed class count
     BlockRole role = BlockRole::output;
+    bool tied = false;  ///< identity ResNet block: its one feature is C_out
   };
   std::vector<Term> terms_;
   size_t n_params_ = 0;

@@ -34,6 +34,10 @@ struct LayerModelOptions {
   double step_gain = 0.05;
   /// Fit a GP on the residual (kept only when it helps leave-one-out).
   bool residual_gp = true;
+  /// Add squared work terms (c², or c_in² and c_out²): for blocks whose
+  /// work grows with a width's square (ResNet blocks, LSTMs, encoders).
+  /// Set per kind from the kind's traits, not by users.
+  bool quadratic = false;
   /// Relative noise floor per point: a point's variance is at least
   /// (floor·|y|)^2, so one very quiet point cannot pin the whole fit.
   double relative_noise_floor = 0.005;
@@ -82,12 +86,15 @@ class LayerModel {
   /// Throws InputError naming `where` and the key that is missing or wrong.
   static LayerModel from_json(const nlohmann::json& j, const std::string& where);
 
+  /// Whether the squared work terms are in (LayerModelOptions::quadratic).
+  bool quadratic() const { return quadratic_; }
   /// Work terms of x for step width `step` (exposed for tests).
-  static int terms(int dims, int step, const double* x, double* out);
+  static int terms(int dims, bool quadratic, int step, const double* x, double* out);
 
  private:
   int dims_ = 0;
   int step_ = 1;
+  bool quadratic_ = false;
   Eigen::VectorXd coef_;      // one per term
   Eigen::MatrixXd coef_cov_;  // covariance of coef_ (zero rows for inactive terms)
   std::optional<gp::GaussianProcess> residual_;

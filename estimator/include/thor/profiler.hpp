@@ -28,6 +28,9 @@ struct KindPlan {
   std::string key;
   BlockRole role = BlockRole::output;
   std::vector<int64_t> lower, upper;  ///< channel range per feature
+  /// Each feature's values are multiples of this (an encoder's model
+  /// dimension of its heads); lower and upper are such multiples.
+  std::vector<int64_t> multiple;
   /// Builds the variant network for the given features.
   std::function<Architecture(const std::vector<int64_t>&)> variant;
   /// Index of the profiled block inside the variant's blocks.

@@ -267,7 +267,11 @@ GaussianProcess GaussianProcess::from_json(const nlohmann::json& j) {
   if (!(gp.noise_variance_ >= 0.0)) throw InputError("gp: json: key 'noise_variance' must be >= 0");
   gp.jitter_ = json_double(j, "", "jitter");
   if (!(gp.jitter_ >= 0.0)) throw InputError("gp: json: key 'jitter' must be >= 0");
-  gp.factorize(false);
+  try {
+    gp.factorize(false);
+  } catch (const NumericalError& e) {  // the stored hyperparameters, not the code, are at fault
+    throw InputError(std::string("gp: json: the stored model cannot be used: ") + e.what());
+  }
   return gp;
 }
 

@@ -21,13 +21,14 @@ namespace thor {
 
 /// `data:` — which dataset and how much of it.
 struct DataSpec {
-  std::string dataset = "fashion-mnist";  ///< fashion-mnist, mnist, celeba, random
-  std::string root;                       ///< folder; default per dataset
-  int64_t train_limit = -1;               ///< at most this many training samples (< 0: all)
-  int64_t test_limit = -1;                ///< at most this many test samples
-  int image_size = 64;                    ///< celeba: side after resizing
-  std::string attribute = "Male";         ///< celeba: label attribute
-  bool grayscale = false;                 ///< celeba: one channel
+  std::string dataset =
+      "fashion-mnist";             ///< fashion-mnist, mnist, celeba, har, har-generated, random
+  std::string root;                ///< folder; default per dataset
+  int64_t train_limit = -1;        ///< at most this many training samples (< 0: all)
+  int64_t test_limit = -1;         ///< at most this many test samples
+  int image_size = 64;             ///< celeba: side after resizing
+  std::string attribute = "Male";  ///< celeba: label attribute
+  bool grayscale = false;          ///< celeba: one channel
   /// The folder used: `root`, or the dataset's default.
   std::string resolved_root() const;
   /// Throws FieldError naming the field, its value and the rule.
@@ -78,12 +79,21 @@ struct Recipe {
 Recipe load_recipe(const std::string& path);
 
 /// The training split of a data set named on a command line (`--data`):
-/// fashion-mnist or mnist from Debian's default folders. Any other name is an
-/// InputError naming the flag, the value and the names accepted.
-Dataset load_training_data(const std::string& name);
+/// fashion-mnist or mnist from Debian's default folders (read as 28 rows of
+/// 28 features when `input` is [28, 28]), har (the UCI HAR Dataset under
+/// data/) or har-generated (HAR-shaped windows, marked as generated). Any
+/// other name is an InputError naming the flag, the value and the names
+/// accepted.
+Dataset load_training_data(const std::string& name, const std::vector<int64_t>& input = {});
 
-/// Loads the recipe's train and test sets (limits applied). Missing files
-/// are InputErrors naming what was looked for.
-std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& data);
+/// Loads the recipe's train and test sets (limits applied), fitted to the
+/// model's `input` as load_training_data does. Missing files are
+/// InputErrors naming what was looked for.
+std::pair<Dataset, Dataset> load_recipe_data(const DataSpec& data,
+                                             const std::vector<int64_t>& input = {});
+
+/// One-channel images [1, H, W] read as sequences of H rows when the
+/// model's input is [H, W] (sequential MNIST); other data as it is.
+Dataset fit_to_input(Dataset data, const std::vector<int64_t>& input);
 
 }  // namespace thor

@@ -61,8 +61,10 @@ void set_flush_denormal(bool on);
 /// A trainable network. Copying is deleted; moving is allowed.
 class Model {
  public:
-  /// Builds the network with weights drawn from a generator seeded by `seed`
-  /// (He-uniform for conv/linear, as torch's defaults), on `device`.
+  /// Builds the network with every weight drawn from a generator seeded by
+  /// `seed` as PyTorch's defaults draw it (He-uniform for conv/linear,
+  /// +-1/sqrt(H) for LSTMs, xavier for attention, N(0, 1) for embeddings),
+  /// on `device`.
   Model(const Architecture& arch, uint64_t seed, const std::string& device = "cpu");
   ~Model();
   Model(Model&&) noexcept;
@@ -109,13 +111,27 @@ class Model {
 /// any module mapping [N, ...] to class scores) on up to `max_samples`.
 double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples = -1);
 
-/// Reads the layer sequence of a TorchScript module: its submodules in
-/// order, mapping Conv2d, Linear, BatchNorm1d/2d, ReLU, MaxPool2d,
-/// AvgPool2d, Flatten and Dropout (by class name) to an Architecture. A
-/// module it cannot map is an InputError naming the module.
-Architecture architecture_from_torchscript(const std::string& path,
-                                           const std::vector<int64_t>& input_shape,
-                                           int64_t batch_size);
+/// Reads the layer sequence of a TorchScript module (torch.jit.script of a
+/// torch.nn / torchvision model, or export_torchscript; torch.jit.trace
+/// drops the hyperparameters of convolutions, pools and LSTMs, which are
+/// then refused): its submodules in registration order, containers walked
+/// into, each mapped by class name: Conv2d, Conv1d, Linear, BatchNorm1d/2d,
+/// ReLU, MaxPool2d, AvgPool2d, MaxPool1d, Flatten (dropped right after a
+/// global pool), Dropout, Identity (nothing), AdaptiveAvgPool1d/2d to 1
+/// (global_avgpool), Embedding, LSTM (batch_first, unidirectional: lstm),
+/// TransformerEncoderLayer (batch_first, post-norm, ReLU: encoder; a
+/// TransformerEncoder gives one per layer), torchvision's BasicBlock
+/// (residual) and Bottleneck (bottleneck), or a module with their children
+/// (conv1, bn1, ... downsample). The code between
+/// modules is not read, except that a Linear after an LSTM or encoder gets
+/// the reduction to one step the forward code does inserted before it:
+/// `last` for x[:, -1], `global_avgpool` for x.mean(1) (by default `last`
+/// after an LSTM, `global_avgpool` after an encoder). A module it cannot map
+/// is an InputError naming the module's path and class; so is a 2-D
+/// `input_shape` without a `layout` (channels [C, L] or sequence [T, F]).
+Architecture architecture_from_torchscript(
+    const std::string& path, const std::vector<int64_t>& input_shape, int64_t batch_size,
+    Architecture::InputLayout layout = Architecture::InputLayout::automatic);
 
 /// What a training step trains on and with what. Shared by the real training
 /// run (Model::train), the measurement protocol and every profiling variant,
@@ -135,7 +151,8 @@ struct TrainFeed {
 /// data set's name, or the stand-in (see kStandIn).
 std::string feed_name(const TrainFeed& feed, const std::vector<int64_t>& input);
 /// The stand-in fed where no real data fits: a pool of 8 batches of uniform
-/// [0, 1) inputs with uniform random labels, cycled.
+/// [0, 1) inputs (token inputs: ids uniform over the embedding's vocabulary)
+/// with uniform random labels, cycled.
 inline constexpr const char* kStandIn = "stand-in: uniform [0,1) inputs, random labels";
 
 /// The training loop the protocol and the profiler time: a fresh network of

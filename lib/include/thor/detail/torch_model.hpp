@@ -19,7 +19,8 @@ struct Model::Impl {
   FeedStats stats;
 };
 
-/// Builds the LibTorch modules of `arch` with seeded He-uniform weights.
+/// Builds the LibTorch modules of `arch` with weights seeded by `seed`
+/// (block types: thor/detail/torch_blocks.hpp).
 std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t seed,
                                               const torch::Device& device);
 /// Wraps an Impl (e.g. after weight surgery) into a Model.
