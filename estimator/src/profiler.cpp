@@ -130,7 +130,9 @@ void ProfilingRun::measure_at(const KindPlan& plan, KindModel& kind,
     ++result_.reused;
   } else {
     ++result_.measured;
-    const Measurement r = measure_training(variant, meter_, o_.measure, o_.feed);
+    TrainFeed feed = o_.feed;
+    feed.input_grad = plan.role == BlockRole::output;  // as in the networks it is subtracted from
+    const Measurement r = measure_training(variant, meter_, o_.measure, feed);
     m.variant = summary;
     m.measured = r.joules_per_iteration;
     m.cv = r.cv;

@@ -259,7 +259,10 @@ torch::Tensor stand_in_inputs(const Architecture& arch, const std::vector<int64_
 class StepLoop {
  public:
   StepLoop(Model::Impl& model, const TrainFeed& feed)
-      : model_(model), opt_(make_optimizer(model.net, feed.train)), rng_(feed.train.seed) {
+      : model_(model),
+        opt_(make_optimizer(model.net, feed.train)),
+        rng_(feed.train.seed),
+        input_grad_(feed.input_grad) {
     const Architecture& arch = model.arch;
     const int64_t B = arch.batch_size;
     std::vector<int64_t> shape{B};
@@ -301,6 +304,7 @@ class StepLoop {
       y = pool_y_[pool_next_];
       pool_next_ = (pool_next_ + 1) % pool_x_.size();
     }
+    if (input_grad_) x = x.detach().requires_grad_(true);  // a fresh leaf: no accumulation
     model_.stats.batches += 1;
     model_.stats.input_mean_sum += data_ ? batch_mean_ : 0.5;
     opt_->zero_grad();
@@ -333,6 +337,7 @@ class StepLoop {
   Model::Impl& model_;
   std::unique_ptr<torch::optim::Optimizer> opt_;
   std::mt19937_64 rng_;
+  bool input_grad_ = false;
   std::string name_;
   const Dataset* data_ = nullptr;
   std::vector<int64_t> order_;

@@ -121,6 +121,20 @@ void check_recipe(const Recipe& recipe, const PruneOptions& options) {
     if (!recipe.model_key.file.empty()) recipe.model_key.fail(msg);  // file:line: key 'model'
     throw InputError("model: " + msg);
   }
+  // The block families are estimated, but their channel groups (a ResNet
+  // stage's tied shortcuts, an encoder's heads) are not pruned yet.
+  const auto& layers = recipe.model.layers;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].type != LayerType::conv && layers[i].type != LayerType::linear &&
+        layers[i].parametric()) {
+      const std::string msg = "layer " + std::to_string(i) + " (" + to_string(layers[i].type) +
+                              "): pruning supports conv and linear layers; " +
+                              to_string(layers[i].type) +
+                              " blocks can be profiled and estimated (estimate) but not pruned yet";
+      if (!recipe.model_key.file.empty()) recipe.model_key.fail(msg);
+      throw InputError("model: " + msg);
+    }
+  }
 }
 
 }  // namespace detail

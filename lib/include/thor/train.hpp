@@ -145,6 +145,10 @@ struct TrainFeed {
   /// Optimizer, learning rate, momentum, weight decay and shuffling seed.
   /// `iterations`, `record_every` and `eval_samples` are not used here.
   TrainOptions train;
+  /// Compute the gradient of the input too. An output kind's 1-layer
+  /// variant sets it: in every network it stands for, layers before it have
+  /// weights, so its backward pass computes its input's gradient as well.
+  bool input_grad = false;
 };
 
 /// Name of what a network of input shape `input` is fed under `feed`: the
