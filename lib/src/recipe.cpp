@@ -180,7 +180,11 @@ Dataset fit_to_input(Dataset data, const std::vector<int64_t>& input) {
   return data;
 }
 
-Dataset load_training_data(const std::string& name, const std::vector<int64_t>& input) {
+Dataset load_training_data(const std::string& given, const std::vector<int64_t>& input) {
+  // A profile records what it was fed by the data set's own name.
+  std::string name = given;
+  if (name.rfind("uci-har", 0) == 0) name = "har";
+  if (name.rfind("har-shaped", 0) == 0) name = "har-generated";
   if (name == "har" || name == "har-generated") return load_recipe_data(DataSpec{name}).first;
   if (name != "fashion-mnist" && name != "mnist")
     throw InputError("--data '" + name +
