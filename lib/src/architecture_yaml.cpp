@@ -124,7 +124,9 @@ std::string Architecture::summary() const {
              l.type == LayerType::maxpool1d)
       s << "(" << l.kernel << ")";
     else if (l.type == LayerType::conv1d)
-      s << "(" << l.out << ",k" << l.kernel << ")";
+      s << "(" << l.out << ",k" << l.kernel
+        << (l.effective_stride() != 1 ? ",s" + std::to_string(l.effective_stride()) : "")
+        << (l.padding ? ",p" + std::to_string(l.padding) : "") << ")";
     else if (l.type == LayerType::residual)
       s << "(" << l.out << (l.effective_stride() != 1 ? ",s2" : "") << ")";
     else if (l.type == LayerType::bottleneck)

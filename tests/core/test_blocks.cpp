@@ -147,6 +147,9 @@ TEST_CASE("new blocks round-trip through YAML") {
       "input: [2, 40]\nlayout: channels\nlayers:\n  - conv1d: {out: 3, kernel: 4, stride: 2}\n"
       "  - maxpool1d: {kernel: 3, stride: 1}\n  - flatten\n  - linear: 2\n");
   CHECK(architecture_from_yaml_text(c.to_yaml()) == c);
+  CHECK(c.summary() == "[2,40] b32: conv1d(3,k4,s2) maxpool1d(3) flatten linear(2)");
+  CHECK(load_architecture(example("har_cnn")).summary().find("conv1d(32,k5,p2)") !=
+        std::string::npos);
   CHECK(c != arch("input: [2, 40]\nlayout: channels\nlayers:\n  - conv1d: {out: 3, kernel: 4}\n"
                   "  - maxpool1d: {kernel: 3, stride: 1}\n  - flatten\n  - linear: 2\n"));
 }
