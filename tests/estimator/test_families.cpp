@@ -10,6 +10,7 @@
 
 #include "thor/estimator.hpp"
 #include "thor/profiler.hpp"
+#include "thor_sim_profile.hpp"
 #include "thor_test_support.hpp"
 
 using namespace thor;
@@ -80,13 +81,7 @@ TEST_CASE("guided profiling on the synthetic device recovers held-out family mem
   register_sim_meter();
   MeterOptions mo;
   auto meter = make_meter("sim", mo);
-  ProfilerOptions o;
-  o.measure.iterations = 1;
-  o.measure.warmup = 0;
-  o.measure.repeats = 1;
-  o.progress = false;
-  o.max_points = 16;
-  o.std_fraction = 0.01;
+  const ProfilerOptions o = test::sim_profiler_options(16);
   for (const char* name : {"resnet8", "har_cnn", "lstm_fmnist", "transformer_fmnist"}) {
     CAPTURE(name);
     Architecture base = example(name);

@@ -13,6 +13,7 @@
 #include "thor/estimator.hpp"
 #include "thor/profiler.hpp"
 #include "thor/train.hpp"
+#include "thor_sim_profile.hpp"
 #include "thor_test_support.hpp"
 
 using namespace thor;
@@ -35,13 +36,7 @@ Check estimate_on_sim(const Architecture& arch) {
   register_sim_meter();
   MeterOptions mo;
   auto meter = make_meter("sim", mo);
-  ProfilerOptions o;
-  o.measure.iterations = 1;
-  o.measure.warmup = 0;
-  o.measure.repeats = 1;
-  o.progress = false;
-  o.max_points = 16;
-  o.std_fraction = 0.01;
+  const ProfilerOptions o = test::sim_profiler_options(16);
   const ProfileResult r = run_profiler({arch}, *meter, mo, o);
   const EstimateResult e = Estimator(r.profile).estimate(arch);
   REQUIRE(e.joules_per_iteration > 0.0);
