@@ -163,10 +163,11 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
       throw InputError("estimate: the profile has no model for layer kind '" + blocks[b].key + "'");
     EstimatePlan::Term t;
     t.kind = &it->second;
-    t.role = blocks[b].role;
+    // A tied (identity ResNet) block's one feature is C_out, as an input block's.
+    t.role =
+        blocks[b].tied && blocks[b].role == BlockRole::hidden ? BlockRole::input : blocks[b].role;
     t.c_in = width_from;
     t.c_out = b + 1 == blocks.size() ? -1 : static_cast<int>(b);
-    t.tied = blocks[b].tied;
     if (arch.layers[blocks[b].param].sets_width()) width_from = static_cast<int>(b);
     p.terms_.push_back(t);
   }
@@ -175,11 +176,10 @@ EstimatePlan Estimator::plan(const Architecture& arch) const {
 
 namespace {
 // Features of a term from the channel vector (see block_features()); returns their count.
-inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, bool tied, const int64_t* ch,
+inline int fill_features(int c_in_idx, int c_out_idx, BlockRole role, const int64_t* ch,
                          int64_t data_c, double* x) {
   const double c_in =
       c_in_idx < 0 ? static_cast<double>(data_c) : static_cast<double>(ch[c_in_idx]);
-  if (tied && role == BlockRole::hidden) role = BlockRole::input;  // C_out alone
   switch (role) {
     case BlockRole::input:
       x[0] = static_cast<double>(ch[c_out_idx]);
@@ -200,7 +200,7 @@ double EstimatePlan::mean(const int64_t* channels) const {
   double total = 0.0;
   double x[2];
   for (const auto& t : terms_) {
-    fill_features(t.c_in, t.c_out, t.role, t.tied, channels, data_channels_, x);
+    fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
     total += std::max(0.0, t.kind->model.predict_mean(x));
   }
   return factor_ * total;
@@ -210,7 +210,7 @@ gp::Prediction EstimatePlan::predict(const int64_t* channels) const {
   gp::Prediction total;
   double x[2];
   for (const auto& t : terms_) {
-    fill_features(t.c_in, t.c_out, t.role, t.tied, channels, data_channels_, x);
+    fill_features(t.c_in, t.c_out, t.role, channels, data_channels_, x);
     const auto p = t.kind->model.predict(x);
     total.mean += std::max(0.0, p.mean);
     total.variance += p.variance;

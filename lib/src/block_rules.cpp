@@ -161,11 +161,11 @@ void infer_residual(InferStep& s) {
 
 void infer_bottleneck(InferStep& s) {
   const Layer& l = *s.layer;
+  require_layout(s, Layout::image, "[C, H, W]");
   require_positive(s, l.mid, "mid");
   const double cin = static_cast<double>((*s.shape)[0]), m = static_cast<double>(l.mid),
                o = static_cast<double>(l.out);
-  const double P_in =
-      static_cast<double>((*s.shape).size() == 3 ? (*s.shape)[1] * (*s.shape)[2] : 1);
+  const double P_in = static_cast<double>((*s.shape)[1] * (*s.shape)[2]);
   residual_shape(s);
   const double P = static_cast<double>((*s.shape)[1] * (*s.shape)[2]), B = s.batch;
   Cost c = conv_part(cin, m, 1.0, P_in, false, s.seen_parametric, B);

@@ -146,14 +146,17 @@ void Model::export_torchscript(const std::string& path) const {
   write_file_atomic(path, out.str());
 }
 
-double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples) {
-  torch::jit::Module m;
+torch::jit::Module load_torchscript_module(const std::string& path) {
   try {
-    m = torch::jit::load(path);
+    return torch::jit::load(path);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
   }
+}
+
+double torchscript_accuracy(const std::string& path, const Dataset& data, int64_t max_samples) {
+  torch::jit::Module m = load_torchscript_module(path);
   m.eval();
   torch::NoGradGuard no_grad;
   const int64_t n = max_samples < 0 ? data.size() : std::min(max_samples, data.size());

@@ -27,7 +27,7 @@
 #include <optional>
 #include <set>
 
-#include "thor/train.hpp"
+#include "thor/detail/torch_model.hpp"
 
 namespace thor {
 
@@ -394,13 +394,7 @@ Architecture architecture_from_torchscript(const std::string& path,
     throw InputError(path +
                      ": a 2-D input shape needs a layout: channels ([C, L], for Conv1d) "
                      "or sequence ([T, F], time first, for LSTM and Transformer layers)");
-  torch::jit::Module m;
-  try {
-    m = torch::jit::load(path);
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw InputError(path + ": not a TorchScript file (" + what.substr(0, what.find('\n')) + ")");
-  }
+  const torch::jit::Module m = load_torchscript_module(path);
   Importer(path, a).walk(m, "");
   try {
     a.validate();

@@ -85,10 +85,9 @@ class EstimatePlan {
   friend class Estimator;
   struct Term {
     const KindModel* kind = nullptr;
-    int c_in = -1;   ///< index into channels, -1 for the data's channel count
-    int c_out = -1;  ///< index into channels, -1 for the fixed class count
-    BlockRole role = BlockRole::output;
-    bool tied = false;  ///< identity ResNet block: its one feature is C_out
+    int c_in = -1;                       ///< index into channels, -1 for the data's channel count
+    int c_out = -1;                      ///< index into channels, -1 for the fixed class count
+    BlockRole role = BlockRole::output;  ///< which features it takes (block_features)
   };
   std::vector<Term> terms_;
   size_t n_params_ = 0;

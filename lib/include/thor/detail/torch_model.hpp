@@ -3,6 +3,7 @@
 /// Internal: the LibTorch side of thor::Model, for the few translation units
 /// that need the modules themselves (training, pruning's weight surgery).
 /// Including this header pulls in <torch/torch.h>; keep such files few.
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include "thor/train.hpp"
@@ -25,6 +26,9 @@ std::unique_ptr<Model::Impl> build_model_impl(const Architecture& arch, uint64_t
                                               const torch::Device& device);
 /// Wraps an Impl (e.g. after weight surgery) into a Model.
 Model make_model(std::unique_ptr<Model::Impl> impl);
+/// torch::jit::load of `path`; a file that is not TorchScript is an
+/// InputError naming it (torchscript.cpp).
+torch::jit::Module load_torchscript_module(const std::string& path);
 /// Samples [begin, begin+n) of `data` as tensors on `device`.
 std::pair<torch::Tensor, torch::Tensor> dataset_tensors(const Dataset& data, int64_t begin,
                                                         int64_t n, const torch::Device& device);
