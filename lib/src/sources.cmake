@@ -13,4 +13,5 @@ list(APPEND THOR_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/torch_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torch_blocks.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torchscript.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/torchscript_export_blocks.cpp
   ${CMAKE_CURRENT_LIST_DIR}/torchscript_import.cpp)

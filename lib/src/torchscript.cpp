@@ -1,71 +1,151 @@
 // TorchScript on thor's side: exporting a Model so that Python's
 // torch.jit.load can run it, and the accuracy of a scripted model. A second
 // translation unit with LibTorch, kept apart from the training code in
-// torch_model.cpp; reading an architecture back from a scripted module is in
-// torchscript_import.cpp.
+// torch_model.cpp; the block layer types' submodules are built in
+// torchscript_export_blocks.cpp, and reading an architecture back from a
+// scripted module is in torchscript_import.cpp.
 #include <torch/script.h>
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
 
 #include "thor/detail/torch_model.hpp"
 #include "thor/io.hpp"
+#include "torchscript_export.hpp"
 
 namespace thor {
 
+namespace detail {
+
+void export_param(torch::jit::Module& m, const std::string& name, const torch::Tensor& t) {
+  m.register_parameter(name, t.detach().cpu().clone(), false);
+}
+
+void export_ints(torch::jit::Module& m, const std::string& name, std::vector<int64_t> v) {
+  m.register_attribute(name, c10::ListType::ofInts(), c10::IValue(std::move(v)));
+}
+
+void define_forward(torch::jit::Module& m, const std::string& body) {
+  std::string src = "def forward(self, x):\n";
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) src += "    " + line + "\n";
+  m.define(src);
+}
+
+torch::jit::Module export_conv(const torch::Tensor& weight, const torch::Tensor& bias,
+                               int64_t stride, int64_t padding) {
+  const int64_t dims = weight.dim() - 2;
+  torch::jit::Module m(dims == 1 ? "Conv1d" : "Conv2d");
+  export_param(m, "weight", weight);
+  // torchvision's block convolutions have no bias: the forward passes None.
+  if (bias.defined()) export_param(m, "bias", bias);
+  export_ints(m, "stride", std::vector<int64_t>(dims, stride));
+  export_ints(m, "padding", std::vector<int64_t>(dims, padding));
+  const std::string op = dims == 1 ? "torch.conv1d" : "torch.conv2d";
+  define_forward(m, "return " + op + "(x, self.weight, " + (bias.defined() ? "self.bias" : "None") +
+                        ", self.stride, self.padding)");
+  return m;
+}
+
 namespace {
 
-// The torch.nn class a layer mirrors, so that the structure reads back.
-std::string module_class(const Architecture& arch, size_t i) {
-  const Layer& l = arch.layers[i];
+// BatchNorm1dImpl and BatchNorm2dImpl share their fields through a template base.
+template <typename BatchNorm>
+torch::jit::Module batchnorm_of(const BatchNorm& bn, const char* cls) {
+  torch::jit::Module m(cls);
+  export_param(m, "weight", bn.weight);
+  export_param(m, "bias", bn.bias);
+  m.register_buffer("running_mean", bn.running_mean.detach().cpu().clone());
+  m.register_buffer("running_var", bn.running_var.detach().cpu().clone());
+  m.register_attribute("eps", c10::FloatType::get(), c10::IValue(bn.options.eps()));
+  define_forward(m,
+                 "return torch.batch_norm(x, self.weight, self.bias, self.running_mean, "
+                 "self.running_var, False, 0.1, self.eps, False)");
+  return m;
+}
+
+}  // namespace
+
+torch::jit::Module export_batchnorm(const torch::nn::Module& mod) {
+  if (const auto* bn = dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&mod))
+    return batchnorm_of(*bn, "BatchNorm2d");
+  return batchnorm_of(dynamic_cast<const torch::nn::BatchNorm1dImpl&>(mod), "BatchNorm1d");
+}
+
+torch::jit::Module export_linear(const torch::nn::LinearImpl& linear) {
+  torch::jit::Module m("Linear");
+  export_param(m, "weight", linear.weight);
+  export_param(m, "bias", linear.bias);
+  define_forward(m, "return torch.linear(x, self.weight, self.bias)");
+  return m;
+}
+
+torch::jit::Module export_pool(const Layer& l) {
+  const bool one_d = l.type == LayerType::maxpool1d;
+  const std::string cls = one_d                          ? "MaxPool1d"
+                          : l.type == LayerType::maxpool ? "MaxPool2d"
+                                                         : "AvgPool2d";
+  const std::string op = one_d                          ? "torch.max_pool1d"
+                         : l.type == LayerType::maxpool ? "torch.max_pool2d"
+                                                        : "torch.avg_pool2d";
+  const size_t dims = one_d ? 1 : 2;
+  torch::jit::Module m(cls);
+  export_ints(m, "kernel_size", std::vector<int64_t>(dims, l.kernel));
+  export_ints(m, "stride", std::vector<int64_t>(dims, l.effective_stride()));
+  export_ints(m, "padding", std::vector<int64_t>(dims, l.padding));
+  define_forward(m, "return " + op + "(x, self.kernel_size, self.stride, self.padding)");
+  return m;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::define_forward;
+
+torch::jit::Module export_layer(const Layer& l, const LayerInfo& info,
+                                const torch::nn::Module& mod) {
   switch (l.type) {
-    case LayerType::conv:
-      return "Conv2d";
+    case LayerType::conv: {
+      const auto& conv = dynamic_cast<const torch::nn::Conv2dImpl&>(mod);
+      return detail::export_conv(conv.weight, conv.bias, l.effective_stride(), l.padding);
+    }
     case LayerType::linear:
-      return "Linear";
+      return detail::export_linear(dynamic_cast<const torch::nn::LinearImpl&>(mod));
     case LayerType::batchnorm:
-      return arch.infer()[i].in_shape.size() == 3 ? "BatchNorm2d" : "BatchNorm1d";
-    case LayerType::relu:
-      return "ReLU";
+      return detail::export_batchnorm(mod);
     case LayerType::maxpool:
-      return "MaxPool2d";
     case LayerType::avgpool:
-      return "AvgPool2d";
-    case LayerType::flatten:
-      return "Flatten";
-    case LayerType::dropout:
-      return "Dropout";
-    default:  // the blocks: not exported (yet)
-      break;
+      return detail::export_pool(l);
+    case LayerType::relu: {
+      torch::jit::Module m("ReLU");
+      define_forward(m, "return torch.relu(x)");
+      return m;
+    }
+    case LayerType::flatten: {
+      torch::jit::Module m("Flatten");
+      define_forward(m, "return torch.flatten(x, 1)");
+      return m;
+    }
+    case LayerType::dropout: {
+      torch::jit::Module m("Dropout");
+      m.register_attribute("p", c10::FloatType::get(), c10::IValue(l.p));
+      define_forward(m, "return x");  // identity at inference
+      return m;
+    }
+    case LayerType::residual:
+    case LayerType::bottleneck:
+    case LayerType::global_avgpool:
+    case LayerType::conv1d:
+    case LayerType::maxpool1d:
+    case LayerType::lstm:
+    case LayerType::last:
+    case LayerType::encoder:
+    case LayerType::embedding:
+      return detail::export_block(l, info, mod);
   }
-  return "Identity";
-}
-
-void register_param(torch::jit::Module& c, const char* name, const torch::Tensor& t) {
-  c.register_parameter(name, t.detach().cpu().clone(), false);
-}
-
-// A BatchNorm1d/2d's parameters and running statistics; returns its forward.
-std::string batchnorm_module(torch::jit::Module& c, const torch::nn::Module& mod) {
-  torch::Tensor w, b, rm, rv;
-  if (auto* bn = dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&mod)) {
-    w = bn->weight;
-    b = bn->bias;
-    rm = bn->running_mean;
-    rv = bn->running_var;
-  } else {
-    auto* bn1 = dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&mod);
-    w = bn1->weight;
-    b = bn1->bias;
-    rm = bn1->running_mean;
-    rv = bn1->running_var;
-  }
-  register_param(c, "weight", w);
-  register_param(c, "bias", b);
-  c.register_buffer("running_mean", rm.detach().cpu().clone());
-  c.register_buffer("running_var", rv.detach().cpu().clone());
-  return "return torch.batch_norm(x, self.weight, self.bias, self.running_mean, "
-         "self.running_var, False, 0.1, 1e-05, False)";
+  throw std::logic_error("export_torchscript: unknown layer type");
 }
 
 }  // namespace
@@ -75,68 +155,14 @@ void Model::export_torchscript(const std::string& path) const {
   // torch.nn module it mirrors, so that architecture_from_torchscript (and a
   // person in Python) can read the structure back.
   const auto& arch = impl_->arch;
-  for (size_t i = 0; i < arch.layers.size(); ++i)
-    if (module_class(arch, i) == "Identity")
-      throw InputError("export_torchscript: layer " + std::to_string(i) + " (" +
-                       to_string(arch.layers[i].type) +
-                       "): only conv, linear, batchnorm, relu, pools, flatten and dropout "
-                       "layers are exported so far");
+  const auto infos = arch.infer();
   torch::NoGradGuard no_grad;
   torch::jit::Module m("ThorNet");
   std::ostringstream top;
   top << "def forward(self, x):\n";
-  auto ints = [](int64_t v) { return c10::IValue(std::vector<int64_t>{v, v}); };
-  auto int_list = c10::ListType::ofInts();
   for (size_t i = 0; i < arch.layers.size(); ++i) {
-    const Layer& l = arch.layers[i];
-    const auto& mod = impl_->modules[i];
-    std::string body;
-    torch::jit::Module c(module_class(arch, i));
-    switch (l.type) {
-      case LayerType::conv: {
-        auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(mod.get());
-        register_param(c, "weight", conv->weight);
-        register_param(c, "bias", conv->bias);
-        c.register_attribute("stride", int_list, ints(l.effective_stride()));
-        c.register_attribute("padding", int_list, ints(l.padding));
-        body = "return torch.conv2d(x, self.weight, self.bias, self.stride, self.padding)";
-        break;
-      }
-      case LayerType::linear: {
-        auto* lin = dynamic_cast<torch::nn::LinearImpl*>(mod.get());
-        register_param(c, "weight", lin->weight);
-        register_param(c, "bias", lin->bias);
-        body = "return torch.linear(x, self.weight, self.bias)";
-        break;
-      }
-      case LayerType::batchnorm:
-        body = batchnorm_module(c, *mod);
-        break;
-      case LayerType::relu:
-        body = "return torch.relu(x)";
-        break;
-      case LayerType::maxpool:
-      case LayerType::avgpool:
-        c.register_attribute("kernel_size", int_list, ints(l.kernel));
-        c.register_attribute("stride", int_list, ints(l.effective_stride()));
-        c.register_attribute("padding", int_list, ints(l.padding));
-        body = l.type == LayerType::maxpool
-                   ? "return torch.max_pool2d(x, self.kernel_size, self.stride, self.padding)"
-                   : "return torch.avg_pool2d(x, self.kernel_size, self.stride, self.padding)";
-        break;
-      case LayerType::flatten:
-        body = "return torch.flatten(x, 1)";
-        break;
-      case LayerType::dropout:
-        c.register_attribute("p", c10::FloatType::get(), c10::IValue(l.p));
-        body = "return x";  // identity at inference
-        break;
-      default:  // refused above
-        break;
-    }
-    c.define("def forward(self, x):\n    " + body + "\n");
     const std::string name = "layer" + std::to_string(i);
-    m.register_module(name, c);
+    m.register_module(name, export_layer(arch.layers[i], infos[i], *impl_->modules[i]));
     top << "    x = self." << name << ".forward(x)\n";
   }
   top << "    return x\n";

@@ -252,10 +252,14 @@ void map_dropout(Importer& im, const Child& c) {
 }
 
 void map_simple(Importer& im, const Child& c) {
-  static const std::map<std::string, LayerType> types = {{"BatchNorm1d", LayerType::batchnorm},
-                                                         {"BatchNorm2d", LayerType::batchnorm},
-                                                         {"ReLU", LayerType::relu},
-                                                         {"Flatten", LayerType::flatten}};
+  // LastStep and GlobalAvgPool (over time) are export_torchscript's own reductions.
+  static const std::map<std::string, LayerType> types = {
+      {"BatchNorm1d", LayerType::batchnorm},
+      {"BatchNorm2d", LayerType::batchnorm},
+      {"ReLU", LayerType::relu},
+      {"Flatten", LayerType::flatten},
+      {"LastStep", LayerType::last},
+      {"GlobalAvgPool", LayerType::global_avgpool}};
   // torchvision's flatten after avgpool is code; a Flatten module there is a no-op too.
   const auto& ls = im.layers();
   if (c.cls == "Flatten" && !ls.empty() && ls.back().type == LayerType::global_avgpool) return;
@@ -366,6 +370,8 @@ const std::map<std::string, Mapper>& mappers() {
       {"BatchNorm2d", map_simple},
       {"ReLU", map_simple},
       {"Flatten", map_simple},
+      {"LastStep", map_simple},
+      {"GlobalAvgPool", map_simple},
       {"MaxPool2d", map_pool},
       {"AvgPool2d", map_pool},
       {"MaxPool1d", map_pool},

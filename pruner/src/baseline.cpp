@@ -11,6 +11,7 @@
 #include "thor/format.hpp"
 #include "thor/parallel.hpp"
 #include "thor/progress.hpp"
+#include "thor/pruner/groups.hpp"
 #include "thor/run_log.hpp"
 
 namespace thor::pruner::detail {
@@ -96,12 +97,18 @@ Model prepare_baseline(const Recipe& recipe, const PruneOptions& options, const 
   b.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   b.accuracy = baseline.accuracy(data.test, options.test_samples);
   b.architecture = recipe.model.summary();
-  b.channels = recipe.model.channels();
-  b.channels.pop_back();
+  set_groups(recipe.model, b);
   b.train_flops = recipe.model.train_flops();
   b.params = recipe.model.params();
   say(strf("baseline test accuracy %.2f%% (%.1f s)", 100.0 * b.accuracy, b.train_seconds));
   return baseline;
+}
+
+void set_groups(const Architecture& model, BaselineResult& b) {
+  const ChannelGroups groups = ChannelGroups::of(model);
+  b.channels = groups.baseline();
+  b.groups.clear();
+  for (const auto& g : groups.groups()) b.groups.push_back(g.describe(model));
 }
 
 Model share_baseline(const Recipe& recipe, const PruneOptions& options, const DataSplit& data,
@@ -131,8 +138,7 @@ Model share_baseline(const Recipe& recipe, const PruneOptions& options, const Da
     }
   }
   b.architecture = recipe.model.summary();
-  b.channels = recipe.model.channels();
-  b.channels.pop_back();
+  set_groups(recipe.model, b);
   b.train_flops = recipe.model.train_flops();
   b.params = recipe.model.params();
   return std::move(*baseline);

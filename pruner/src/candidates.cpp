@@ -111,7 +111,7 @@ void verify(const Context& ctx, PrunedModelResult& r) {
   for (size_t k = 0; k < r.candidates.size() && static_cast<int64_t>(k) < o.verify; ++k) {
     CandidateRecord& c = r.candidates[k];
     const auto m =
-        measure_interleaved({base, base.with_channels(c.channels)}, *ctx.meter, ctx.recipe.measure,
+        measure_interleaved({base, ctx.groups.apply(c.channels)}, *ctx.meter, ctx.recipe.measure,
                             TrainFeed{&ctx.data.train, ctx.recipe.train});
     c.measured_joules = m[1].joules_per_iteration;
     c.measured_ratio = m[1].joules_per_iteration / m[0].joules_per_iteration;
@@ -141,7 +141,7 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
   const PruneOptions& o = ctx.options;
   const CandidateRecord& w = r.candidates[r.winner];
   r.channels = w.channels;
-  const Architecture arch = ctx.baseline.architecture().with_channels(r.channels);
+  const Architecture arch = ctx.groups.apply(r.channels);
   r.architecture = arch.summary();
   r.train_flops = arch.train_flops();
   r.params = arch.params();
@@ -184,7 +184,8 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
 
 Pool make_pool(const Context& ctx, const std::vector<std::string>& oracles) {
   const auto strategy = make_pruning_strategy(ctx.options.strategy);
-  const PruneSpace space = PruneSpace::from_baseline(ctx.baseline_channels, ctx.options.min_keep);
+  const PruneSpace space = PruneSpace::from_baseline(ctx.baseline_channels, ctx.options.min_keep,
+                                                     ctx.groups.multiples());
   std::mt19937_64 rng(ctx.options.seed);
   auto proposed = strategy->propose(space, static_cast<size_t>(ctx.options.samples), rng);
   Pool pool;
@@ -202,8 +203,8 @@ Pool make_pool(const Context& ctx, const std::vector<std::string>& oracles) {
     if (pool.figures.count(name)) continue;
     const auto plan = make_cost_oracle(name, ctx.estimator)->plan(ctx.baseline.architecture());
     auto& figure = pool.figures[name];
-    for (const auto& c : pool.configs) figure.push_back(plan->predict(c).mean);
-    pool.baseline[name] = plan->predict(ctx.baseline_channels).mean;
+    for (const auto& c : pool.configs) figure.push_back(plan->predict(ctx.groups.widths(c)).mean);
+    pool.baseline[name] = plan->predict(ctx.groups.widths(ctx.baseline_channels)).mean;
   }
   return pool;
 }

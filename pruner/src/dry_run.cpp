@@ -40,13 +40,24 @@ std::string loop_text(const Recipe& recipe, const PruneOptions& options, int64_t
       (long long)options.final_finetune, options.budget.describe(recipe.train.iterations).c_str());
 }
 
+// The channel groups, in one line: "3 channel groups: conv@0 + residual@3,4 (16); ...".
+std::string groups_text(const ChannelGroups& groups) {
+  std::string listed;
+  for (const auto& g : groups.groups())
+    listed += (listed.empty() ? "" : "; ") + g.describe(groups.architecture()) + " (" +
+              std::to_string(g.width) + (g.multiple > 1 ? ", ×" + std::to_string(g.multiple) : "") +
+              ")";
+  return strf("%zu channel groups: %s", groups.size(), listed.c_str());
+}
+
 }  // namespace
 
 DryRunPlan dry_run_pruning(const Recipe& recipe, const PruneOptions& options) {
   DryRunPlan plan;
   plan.program = "prune";
-  detail::check_recipe(recipe, options);
+  const ChannelGroups groups = detail::check_recipe(recipe, options);
   plan.checks.push_back("recipe " + recipe.path + ": every key valid");
+  plan.checks.push_back(groups_text(groups));
   if (recipe.meter == "sim") register_sim_meter();
   auto meter = make_meter(recipe.meter, recipe.meter_options);
   plan.checks.push_back("meter " + meter->describe() + " (" + to_string(meter->kind()) + ")");

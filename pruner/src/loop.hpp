@@ -13,6 +13,7 @@
 #include "thor/estimator.hpp"
 #include "thor/io.hpp"
 #include "thor/meter.hpp"
+#include "thor/pruner/groups.hpp"
 #include "thor/pruner/pruner.hpp"
 #include "thor/train.hpp"
 
@@ -26,11 +27,15 @@ struct DataSplit {
 DataSplit load_split(const Recipe& recipe, const PruneOptions& options);
 
 /// Every rule of the recipe a pruning job needs, before anything slow
-/// (options, train, measure, device, at least two parametric layers).
-void check_recipe(const Recipe& recipe, const PruneOptions& options);
+/// (options, train, measure, device, at least one channel group); returns
+/// the model's channel groups.
+ChannelGroups check_recipe(const Recipe& recipe, const PruneOptions& options);
 
 /// Progress lines on stderr when options.progress is set.
 using Say = std::function<void(const std::string&)>;
+
+/// Fills b.channels and b.groups from the model's channel groups.
+void set_groups(const Architecture& model, BaselineResult& b);
 
 /// Trains the baseline (metering the whole run) or loads the checkpoint,
 /// filling `b` with its accuracy, curve, real-run energy and shape.
@@ -49,7 +54,8 @@ struct Context {
   const Recipe& recipe;
   const PruneOptions& options;
   const Model& baseline;
-  ChannelConfig baseline_channels;  ///< the prunable layers' counts (all but the last)
+  const ChannelGroups& groups;      ///< what is pruned together (configurations count groups)
+  ChannelConfig baseline_channels;  ///< the groups' baseline counts
   const DataSplit& data;
   EnergyMeter* meter;  ///< rank 0 only (others: null)
   const Estimator& estimator;

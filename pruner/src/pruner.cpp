@@ -69,7 +69,8 @@ void measure_final(const Recipe& recipe, const PruneOptions& options, const deta
   std::vector<PrunedModelResult*> runs{&result.pruned};
   for (auto& c : result.compare) runs.push_back(&c);
   std::vector<Architecture> archs{recipe.model};
-  for (const auto* r : runs) archs.push_back(recipe.model.with_channels(r->channels));
+  const ChannelGroups groups = ChannelGroups::of(recipe.model);
+  for (const auto* r : runs) archs.push_back(groups.apply(r->channels));
   const auto m =
       measure_interleaved(archs, meter, recipe.measure, TrainFeed{&data.train, recipe.train});
   b.measured_joules_per_iteration = m[0].joules_per_iteration;
@@ -109,39 +110,31 @@ void measure_final(const Recipe& recipe, const PruneOptions& options, const deta
 
 namespace detail {
 
-void check_recipe(const Recipe& recipe, const PruneOptions& options) {
+ChannelGroups check_recipe(const Recipe& recipe, const PruneOptions& options) {
   options.validate();
   check_output_folder(recipe.output);
   recipe.train.validate();
   recipe.measure.validate();
   check_device(recipe.device);
-  if (recipe.model.channels().size() < 2) {
-    const std::string msg =
-        "pruning needs at least two conv/linear layers (the last one's outputs are the classes)";
+  auto fail = [&](const std::string& msg) {
     if (!recipe.model_key.file.empty()) recipe.model_key.fail(msg);  // file:line: key 'model'
     throw InputError("model: " + msg);
+  };
+  if (recipe.model.channels().size() < 2)
+    fail("pruning needs at least two parametric layers (the last one's outputs are the classes)");
+  try {
+    return ChannelGroups::of(recipe.model);
+  } catch (const InputError& e) {
+    fail(e.what());
   }
-  // The block families are estimated, but their channel groups (a ResNet
-  // stage's tied shortcuts, an encoder's heads) are not pruned yet.
-  const auto& layers = recipe.model.layers;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    if (layers[i].type != LayerType::conv && layers[i].type != LayerType::linear &&
-        layers[i].parametric()) {
-      const std::string msg = "layer " + std::to_string(i) + " (" + to_string(layers[i].type) +
-                              "): pruning supports conv and linear layers; " +
-                              to_string(layers[i].type) +
-                              " blocks can be profiled and estimated (estimate) but not pruned yet";
-      if (!recipe.model_key.file.empty()) recipe.model_key.fail(msg);
-      throw InputError("model: " + msg);
-    }
-  }
+  throw std::logic_error("unreachable");
 }
 
 }  // namespace detail
 
 PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const auto t0 = Clock::now();
-  detail::check_recipe(recipe, options);
+  const ChannelGroups groups = detail::check_recipe(recipe, options);
   // Under mpirun every rank runs the loop; rank 0 alone meters, profiles and
   // writes, the others fine-tune their share of candidates (docs/cluster.md).
   const Cluster& cluster = Cluster::world();
@@ -191,6 +184,7 @@ PruneResult run_pruning(const Recipe& recipe, const PruneOptions& options) {
   const detail::Context ctx{recipe,
                             options,
                             baseline,
+                            groups,
                             b.channels,
                             data,
                             meter.get(),

@@ -99,6 +99,7 @@ nlohmann::json PruneResult::to_json() const {
                                             ? nlohmann::json(baseline.real_run_joules_per_iteration)
                                             : nlohmann::json()},
       {"channels", baseline.channels},
+      {"groups", baseline.groups},
       {"train_flops", baseline.train_flops},
       {"params", baseline.params},
       {"train_seconds", baseline.train_seconds},

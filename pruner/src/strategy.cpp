@@ -7,20 +7,28 @@
 
 namespace thor::pruner {
 
-PruneSpace PruneSpace::from_baseline(const ChannelConfig& baseline, double min_keep) {
+PruneSpace PruneSpace::from_baseline(const ChannelConfig& baseline, double min_keep,
+                                     std::vector<int64_t> multiples) {
   PruneSpace s;
   s.baseline = baseline;
   s.min_keep = min_keep;
-  for (int64_t b : baseline)
-    s.lower.push_back(std::clamp<int64_t>(
-        static_cast<int64_t>(std::ceil(min_keep * static_cast<double>(b) - 1e-9)), 1,
-        std::max<int64_t>(1, b)));
+  s.multiple = multiples.empty() ? std::vector<int64_t>(baseline.size(), 1) : std::move(multiples);
+  for (size_t i = 0; i < baseline.size(); ++i) {
+    const int64_t m = std::max<int64_t>(1, s.multiple[i]);
+    const auto want =
+        static_cast<int64_t>(std::ceil(min_keep * static_cast<double>(baseline[i]) - 1e-9));
+    s.lower.push_back(
+        std::clamp<int64_t>((want + m - 1) / m * m, m, std::max<int64_t>(m, baseline[i])));
+  }
   return s;
 }
 
 ChannelConfig PruneSpace::clamp(ChannelConfig c) const {
-  for (size_t i = 0; i < c.size() && i < baseline.size(); ++i)
+  for (size_t i = 0; i < c.size() && i < baseline.size(); ++i) {
+    const int64_t m = i < multiple.size() ? std::max<int64_t>(1, multiple[i]) : 1;
+    c[i] = static_cast<int64_t>(std::llround(static_cast<double>(c[i]) / m)) * m;
     c[i] = std::clamp(c[i], lower[i], baseline[i]);
+  }
   return c;
 }
 

@@ -267,9 +267,9 @@ SearchJobResult run_search_job(const SearchJobOptions& options) {
     if (!options.compare.empty()) fs::remove(compare_dir / "checkpoint.json");
   }
 
-  // 2. A profile that covers every structure of the space at its largest
-  // widths, made on the data and optimizer the candidates train with.
-  const auto [train, test] = load_recipe_data(recipe.data, recipe.model.input);
+  // 2. A profile that covers every structure of the space at its largest widths, made
+  // on the data (shaped for the space's input) and optimizer the candidates train with.
+  const auto [train, test] = load_recipe_data(recipe.data, sr.space.input);
   const Dataset& train_set = train;  // C++17 lambdas cannot capture a structured binding (clang)
   const Estimator estimator(share_profile(
       [&] { return job_profile(recipe, sr.space, train_set, *meter, options.progress, job); }));
@@ -347,7 +347,7 @@ DryRunPlan dry_run_search_job(const SearchJobOptions& options) {
   if (meter_name == "sim") register_sim_meter();
   const auto meter = make_meter(meter_name, recipe.meter_options);
   plan.checks.push_back("meter " + meter->describe() + " (" + to_string(meter->kind()) + ")");
-  const auto [train, test] = load_recipe_data(recipe.data, recipe.model.input);
+  const auto [train, test] = load_recipe_data(recipe.data, sr.space.input);
   plan.checks.push_back(strf("data %s: %lld training, %lld test samples",
                              recipe.data.dataset.c_str(), (long long)train.size(),
                              (long long)test.size()));

@@ -9,7 +9,7 @@
 namespace thor::search {
 
 namespace {
-constexpr size_t kMaxChannels = 16;  // conv_blocks ≤ 8 plus linear_layers ≤ 4 (space.validate)
+constexpr size_t kMaxChannels = SearchSpace::kMaxWidths;  // SearchSpace::validate keeps to it
 }
 
 Oracle::Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptions options,
@@ -20,10 +20,7 @@ Oracle::Oracle(const Estimator& estimator, const SearchSpace& space, OracleOptio
 }
 
 size_t Oracle::fill_channels(const Genome& g, int64_t* out) const {
-  size_t k = 0;
-  for (int64_t c : g.conv) out[k++] = c;
-  for (int64_t w : g.linear) out[k++] = w;
-  return k;
+  return space_.fill_widths(g, out);
 }
 
 Verdict Oracle::check(const Genome& g) const {
@@ -55,25 +52,9 @@ SpaceScan Oracle::scan(uint64_t max_points, uint64_t seed, int threads) const {
   s.points = space_.size();
   std::vector<Genome> points;
   if (s.points <= static_cast<double>(max_points)) {
-    // Every point: for each structure, count through its channel choices like an odometer.
+    // Every point, structure by structure, counting through the widths like an odometer.
     s.exhaustive = true;
-    for (const Genome& skel : space_.skeletons()) {
-      Genome g = skel;
-      const size_t nc = g.conv.size(), nl = g.linear.size();
-      std::vector<size_t> digit(nc + nl, 0);
-      for (;;) {
-        for (size_t i = 0; i < nc; ++i) g.conv[i] = space_.channels[digit[i]];
-        for (size_t i = 0; i < nl; ++i) g.linear[i] = space_.linear_widths[digit[nc + i]];
-        points.push_back(g);
-        size_t d = 0;
-        for (; d < digit.size(); ++d) {
-          const size_t base = d < nc ? space_.channels.size() : space_.linear_widths.size();
-          if (++digit[d] < base) break;
-          digit[d] = 0;
-        }
-        if (d == digit.size()) break;
-      }
-    }
+    space_.for_each_point([&](const Genome& g) { points.push_back(g); });
   } else {
     Rng rng(seed);
     points.reserve(max_points);

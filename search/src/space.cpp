@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <set>
 #include <sstream>
 #include <tuple>
 
+#include "family_space.hpp"
+
 namespace thor::search {
 
-namespace {
+namespace detail {
 
 std::string join(const std::vector<int64_t>& v) {
   std::string s;
@@ -17,28 +17,6 @@ std::string join(const std::vector<int64_t>& v) {
   return s;
 }
 
-template <class T>
-size_t index_of(const std::vector<T>& v, const T& x) {
-  return static_cast<size_t>(std::find(v.begin(), v.end(), x) - v.begin());
-}
-
-template <class T>
-const T& pick(const std::vector<T>& v, Rng& rng) {
-  return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
-}
-
-// Another value of `v` than `current` (or current when there is none).
-template <class T>
-T other(const std::vector<T>& v, const T& current, Rng& rng) {
-  if (v.size() < 2) return current;
-  for (;;) {
-    const T& x = pick(v, rng);
-    if (!(x == current)) return x;
-  }
-}
-
-// A neighbouring value in the sorted list, or (one time in four) any value:
-// small steps let evolution climb, the jumps keep it from getting stuck.
 int64_t step_value(const std::vector<int64_t>& sorted, int64_t current, Rng& rng) {
   if (sorted.size() < 2) return current;
   if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) return other(sorted, current, rng);
@@ -49,11 +27,13 @@ int64_t step_value(const std::vector<int64_t>& sorted, int64_t current, Rng& rng
   return std::uniform_int_distribution<int>(0, 1)(rng) ? sorted[i + 1] : sorted[i - 1];
 }
 
-// What the space's messages call it; FieldErrors name fields as the recipe keys do.
-const FieldRules kSpace("search.space");
+const FieldRules& space_rules() {
+  static const FieldRules rules("search.space");
+  return rules;
+}
 
 void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, int64_t max) {
-  if (v.empty()) kSpace.fail(field, "expected at least one value");
+  if (v.empty()) space_rules().fail(field, "expected at least one value");
   const std::string list = "[" + join(v) + "]";
   const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
   for (int64_t x : v)
@@ -70,19 +50,75 @@ void check_list(const std::vector<int64_t>& v, const char* field, int64_t min, i
         .in_scope("search.space");
 }
 
+void check_structures(const SearchSpace& s, const std::string& what) {
+  if (s.num_structures() > 4096)
+    space_rules().fail("", std::to_string(s.num_structures()) + " structures (" + what +
+                               ") is more than 4096; each must be profiled, so offer fewer "
+                               "choices");
+  for (const Genome& g : s.skeletons()) {
+    try {
+      s.build(g).validate();
+    } catch (const InputError& e) {
+      space_rules().fail(
+          "", "the space holds an impossible network (" + g.to_string() + "): " + e.what());
+    }
+  }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
+const FieldRules& kSpace = space_rules();
+
+// The cnn genome's widths in the order Oracle::scan counts through them.
+std::vector<WidthSlot> width_slots(const SearchSpace& s, Genome& g) {
+  if (s.family != Family::cnn) return width_slots_family(s, g);
+  std::vector<WidthSlot> slots;
+  for (auto& c : g.conv) slots.push_back({&c, &s.channels});
+  for (auto& w : g.linear) slots.push_back({&w, &s.linear_widths});
+  return slots;
+}
+
 }  // namespace
+
+std::string to_string(Family family) {
+  switch (family) {
+    case Family::cnn:
+      return "cnn";
+    case Family::resnet:
+      return "resnet";
+    case Family::lstm:
+      return "lstm";
+    case Family::transformer:
+      return "transformer";
+  }
+  return "?";
+}
+
+std::optional<Family> family_from_string(const std::string& name) {
+  for (Family f : {Family::cnn, Family::resnet, Family::lstm, Family::transformer})
+    if (to_string(f) == name) return f;
+  return std::nullopt;
+}
 
 bool Genome::operator==(const Genome& o) const {
   return batch_size == o.batch_size && kernel == o.kernel && pooling == o.pooling &&
-         conv == o.conv && linear == o.linear;
+         conv == o.conv && linear == o.linear && family == o.family && widths == o.widths &&
+         blocks == o.blocks && heads == o.heads && dim == o.dim;
 }
 
 bool Genome::operator<(const Genome& o) const {
-  return std::tie(batch_size, kernel, pooling, conv, linear) <
-         std::tie(o.batch_size, o.kernel, o.pooling, o.conv, o.linear);
+  // cnn genomes order as they did before the block families' fields existed.
+  return std::tie(batch_size, kernel, pooling, conv, linear, family, widths, blocks, heads, dim) <
+         std::tie(o.batch_size, o.kernel, o.pooling, o.conv, o.linear, o.family, o.widths, o.blocks,
+                  o.heads, o.dim);
 }
 
 std::string Genome::to_string() const {
+  if (family != Family::cnn) return genome_text_family(*this);
   std::ostringstream s;
   s << "b" << batch_size << " k" << kernel << " " << pooling << " conv[" << join(conv) << "] fc["
     << join(linear) << "]";
@@ -90,6 +126,7 @@ std::string Genome::to_string() const {
 }
 
 nlohmann::json Genome::to_json() const {
+  if (family != Family::cnn) return genome_json_family(*this);
   return {{"batch_size", batch_size},
           {"kernel", kernel},
           {"pooling", pooling},
@@ -100,7 +137,17 @@ nlohmann::json Genome::to_json() const {
 Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
   try {
     Genome g;
+    if (j.contains("family")) {
+      const auto name = j.at("family").get<std::string>();
+      const auto family = family_from_string(name);
+      if (!family) throw InputError(where + ": bad genome: unknown family '" + name + "'");
+      g.family = *family;
+    }
     g.batch_size = j.at("batch_size").get<int64_t>();
+    if (g.family != Family::cnn) {
+      genome_from_json_family(j, g);
+      return g;
+    }
     g.kernel = j.at("kernel").get<int64_t>();
     g.pooling = j.at("pooling").get<std::string>();
     g.conv = j.at("conv").get<std::vector<int64_t>>();
@@ -113,6 +160,7 @@ Genome Genome::from_json(const nlohmann::json& j, const std::string& where) {
 
 // Fields are named by their recipe keys (batch_size for batch_sizes).
 void SearchSpace::validate() const {
+  if (family != Family::cnn) return validate_family(*this);
   kSpace.require(input.size() == 3 &&
                      std::all_of(input.begin(), input.end(), [](int64_t x) { return x >= 1; }),
                  "input", "[" + join(input) + "]",
@@ -134,21 +182,11 @@ void SearchSpace::validate() const {
     for (size_t j = 0; j < i; ++j)
       if (pooling[j] == p) kSpace.fail("pooling", "'" + p + "' appears twice");
   }
-  if (num_structures() > 4096)
-    kSpace.fail("", std::to_string(num_structures()) +
-                        " structures (batch sizes x kernels x pooling x conv_blocks x "
-                        "linear_layers) is more than "
-                        "4096; each must be profiled, so offer fewer choices");
-  for (const Genome& g : skeletons()) {
-    try {
-      build(g).validate();
-    } catch (const InputError& e) {
-      kSpace.fail("", "the space holds an impossible network (" + g.to_string() + "): " + e.what());
-    }
-  }
+  check_structures(*this, "batch sizes x kernels x pooling x conv_blocks x linear_layers");
 }
 
 Architecture SearchSpace::build(const Genome& g) const {
+  if (family != Family::cnn) return build_family(*this, g);
   Architecture a;
   a.input = input;
   a.batch_size = g.batch_size;
@@ -168,9 +206,12 @@ Architecture SearchSpace::build(const Genome& g) const {
 }
 
 bool SearchSpace::contains(const Genome& g) const {
+  if (family != Family::cnn) return contains_family(*this, g);
   auto in = [](const auto& v, const auto& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
   };
+  if (g.family != family || !g.widths.empty() || g.blocks != 0 || g.heads != 0 || g.dim != 0)
+    return false;
   if (!in(batch_sizes, g.batch_size) || !in(kernels, g.kernel) || !in(pooling, g.pooling))
     return false;
   if (!in(conv_blocks, static_cast<int64_t>(g.conv.size()))) return false;
@@ -183,6 +224,7 @@ bool SearchSpace::contains(const Genome& g) const {
 }
 
 Genome SearchSpace::sample(Rng& rng) const {
+  if (family != Family::cnn) return sample_family(*this, rng);
   Genome g;
   g.batch_size = pick(batch_sizes, rng);
   g.kernel = pick(kernels, rng);
@@ -195,6 +237,7 @@ Genome SearchSpace::sample(Rng& rng) const {
 }
 
 Genome SearchSpace::mutate(const Genome& parent, Rng& rng) const {
+  if (family != Family::cnn) return mutate_family(*this, parent, rng);
   std::vector<int64_t> sorted_channels = channels, sorted_widths = linear_widths;
   std::sort(sorted_channels.begin(), sorted_channels.end());
   std::sort(sorted_widths.begin(), sorted_widths.end());
@@ -254,6 +297,7 @@ Genome SearchSpace::mutate(const Genome& parent, Rng& rng) const {
 }
 
 Genome SearchSpace::crossover(const Genome& a, const Genome& b, Rng& rng) const {
+  if (family != Family::cnn) return crossover_family(*this, a, b, rng);
   auto coin = [&] { return std::uniform_int_distribution<int>(0, 1)(rng) == 1; };
   Genome g;
   g.batch_size = coin() ? a.batch_size : b.batch_size;
@@ -274,11 +318,13 @@ Genome SearchSpace::crossover(const Genome& a, const Genome& b, Rng& rng) const 
 }
 
 size_t SearchSpace::num_structures() const {
+  if (family != Family::cnn) return num_structures_family(*this);
   return batch_sizes.size() * kernels.size() * pooling.size() * conv_blocks.size() *
          linear_layers.size();
 }
 
 size_t SearchSpace::structure_index(const Genome& g) const {
+  if (family != Family::cnn) return structure_index_family(*this, g);
   size_t i = index_of(batch_sizes, g.batch_size);
   i = i * kernels.size() + index_of(kernels, g.kernel);
   i = i * pooling.size() + index_of(pooling, g.pooling);
@@ -288,6 +334,7 @@ size_t SearchSpace::structure_index(const Genome& g) const {
 }
 
 std::vector<Genome> SearchSpace::skeletons() const {
+  if (family != Family::cnn) return skeletons_family(*this);
   const int64_t cmax = channels.empty() ? 1 : *std::max_element(channels.begin(), channels.end());
   const int64_t wmax =
       linear_widths.empty() ? 1 : *std::max_element(linear_widths.begin(), linear_widths.end());
@@ -309,6 +356,7 @@ std::vector<Genome> SearchSpace::skeletons() const {
 }
 
 double SearchSpace::size() const {
+  if (family != Family::cnn) return size_family(*this);
   double total = 0;
   const double per_struct =
       static_cast<double>(batch_sizes.size() * kernels.size() * pooling.size());
@@ -319,9 +367,36 @@ double SearchSpace::size() const {
   return total;
 }
 
+void SearchSpace::for_each_point(const std::function<void(const Genome&)>& visit) const {
+  for (Genome g : skeletons()) {
+    // Count through the structure's width choices like an odometer.
+    const std::vector<WidthSlot> slots = width_slots(*this, g);
+    std::vector<size_t> digit(slots.size(), 0);
+    for (;;) {
+      for (size_t i = 0; i < slots.size(); ++i) *slots[i].value = (*slots[i].choices)[digit[i]];
+      visit(g);
+      size_t d = 0;
+      for (; d < digit.size(); ++d) {
+        if (++digit[d] < slots[d].choices->size()) break;
+        digit[d] = 0;
+      }
+      if (d == digit.size()) break;
+    }
+  }
+}
+
+size_t SearchSpace::fill_widths(const Genome& g, int64_t* out) const {
+  if (family != Family::cnn) return fill_widths_family(g, out);
+  size_t k = 0;
+  for (int64_t c : g.conv) out[k++] = c;
+  for (int64_t w : g.linear) out[k++] = w;
+  return k;
+}
+
 std::string SearchSpace::fingerprint() const { return to_json().dump(); }
 
 nlohmann::json SearchSpace::to_json() const {
+  if (family != Family::cnn) return space_json_family(*this);
   return {{"input", input},
           {"classes", classes},
           {"batch_size", batch_sizes},
@@ -334,7 +409,7 @@ nlohmann::json SearchSpace::to_json() const {
           {"linear_widths", linear_widths}};
 }
 
-namespace {
+namespace detail {
 
 // A list, or a range {min, max, step} / {min, max, factor}. Only the form is
 // checked here; the values' rules are in SearchSpace::validate.
@@ -383,25 +458,36 @@ std::vector<int64_t> int_choices(const YamlCursor& c) {
   return out;
 }
 
-}  // namespace
+}  // namespace detail
 
 SearchSpace parse_space(const YamlCursor& c) {
-  c.allow_only({"input", "classes", "batch_size", "conv_blocks", "channels", "kernels", "pooling",
-                "pool_size", "linear_layers", "linear_widths"});
+  c.expect_map();
   SearchSpace s;
+  if (c.has("family")) {
+    const YamlCursor f = c.child("family");
+    const std::string name = f.as_string();
+    const auto family = family_from_string(name);
+    if (!family) f.fail("unknown family '" + name + "'; expected cnn, resnet, lstm or transformer");
+    s.family = *family;
+  }
+  allow_family_keys(c, s.family);
   if (c.has("input")) s.input = c.child("input").as_int_list();
   s.classes = c.get_int("classes", s.classes);
   if (c.has("batch_size")) s.batch_sizes = int_choices(c.child("batch_size"));
-  if (c.has("conv_blocks")) s.conv_blocks = int_choices(c.child("conv_blocks"));
-  if (c.has("channels")) s.channels = int_choices(c.child("channels"));
-  if (c.has("kernels")) s.kernels = int_choices(c.child("kernels"));
-  if (c.has("pooling")) {
-    const YamlCursor p = c.child("pooling");
-    s.pooling = p.is_scalar() ? std::vector<std::string>{p.as_string()} : p.as_string_list();
+  if (s.family != Family::cnn) {
+    parse_family(c, s);
+  } else {
+    if (c.has("conv_blocks")) s.conv_blocks = int_choices(c.child("conv_blocks"));
+    if (c.has("channels")) s.channels = int_choices(c.child("channels"));
+    if (c.has("kernels")) s.kernels = int_choices(c.child("kernels"));
+    if (c.has("pooling")) {
+      const YamlCursor p = c.child("pooling");
+      s.pooling = p.is_scalar() ? std::vector<std::string>{p.as_string()} : p.as_string_list();
+    }
+    s.pool_size = c.get_int("pool_size", s.pool_size);
+    if (c.has("linear_layers")) s.linear_layers = int_choices(c.child("linear_layers"));
+    if (c.has("linear_widths")) s.linear_widths = int_choices(c.child("linear_widths"));
   }
-  s.pool_size = c.get_int("pool_size", s.pool_size);
-  if (c.has("linear_layers")) s.linear_layers = int_choices(c.child("linear_layers"));
-  if (c.has("linear_widths")) s.linear_widths = int_choices(c.child("linear_widths"));
   c.validate_with([&] { s.validate(); });
   return s;
 }

@@ -94,7 +94,10 @@ class Model {
   static Model load(const std::string& path, const Architecture& arch,
                     const std::string& device = "cpu");
   /// Writes a TorchScript module with a `forward` that Python's
-  /// torch.jit.load can run. Written atomically.
+  /// torch.jit.load can run, for every layer type: one submodule per layer
+  /// named like its torch.nn / torchvision class (BasicBlock, Bottleneck,
+  /// LSTM, TransformerEncoderLayer, ... with their parameter names), so that
+  /// architecture_from_torchscript reads it back. Written atomically.
   void export_torchscript(const std::string& path) const;
 
   struct Impl;
@@ -117,7 +120,8 @@ double torchscript_accuracy(const std::string& path, const Dataset& data, int64_
 /// then refused): its submodules in registration order, containers walked
 /// into, each mapped by class name: Conv2d, Conv1d, Linear, BatchNorm1d/2d,
 /// ReLU, MaxPool2d, AvgPool2d, MaxPool1d, Flatten (dropped right after a
-/// global pool), Dropout, Identity (nothing), AdaptiveAvgPool1d/2d to 1
+/// global pool), LastStep and GlobalAvgPool (export_torchscript's `last`
+/// and mean over time), Dropout, Identity (nothing), AdaptiveAvgPool1d/2d to 1
 /// (global_avgpool), Embedding, LSTM (batch_first, unidirectional: lstm),
 /// TransformerEncoderLayer (batch_first, post-norm, ReLU: encoder; a
 /// TransformerEncoder gives one per layer), torchvision's BasicBlock

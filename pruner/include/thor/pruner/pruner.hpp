@@ -99,8 +99,9 @@ struct BaselineResult {
   double real_run_joules_per_iteration = 0.0;
   double train_flops = 0.0;
   int64_t params = 0;
-  ChannelConfig channels;
-  std::vector<CurvePoint> curve;  ///< during training (empty when loaded)
+  ChannelConfig channels;           ///< one count per channel group
+  std::vector<std::string> groups;  ///< what each group holds ("conv@0 + residual@3,4,5")
+  std::vector<CurvePoint> curve;    ///< during training (empty when loaded)
   double train_seconds = 0.0;
 };
 

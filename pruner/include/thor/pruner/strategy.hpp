@@ -16,19 +16,24 @@
 
 namespace thor::pruner {
 
-/// Output channels of every prunable layer (every parametric layer but the
-/// last, whose count is the number of classes), in architecture order.
+/// One channel count per channel group (thor/pruner/groups.hpp), in
+/// architecture order. For a plain CNN every parametric layer but the last
+/// (whose count is the number of classes) is a group of its own.
 using ChannelConfig = std::vector<int64_t>;
 
 /// What a strategy may choose from.
 struct PruneSpace {
-  ChannelConfig baseline;  ///< the unpruned counts (the upper ends)
-  ChannelConfig lower;     ///< smallest count allowed per layer (>= 1)
-  double min_keep = 0.2;   ///< smallest keep ratio the recipe allows, in (0, 1]
+  ChannelConfig baseline;         ///< the unpruned counts (the upper ends)
+  ChannelConfig lower;            ///< smallest count allowed per group (>= multiple)
+  std::vector<int64_t> multiple;  ///< counts are multiples of these (encoder heads; 1 mostly)
+  double min_keep = 0.2;          ///< smallest keep ratio the recipe allows, in (0, 1]
 
-  /// Space of `baseline` with lower[i] = max(1, ceil(min_keep * baseline[i])).
-  static PruneSpace from_baseline(const ChannelConfig& baseline, double min_keep);
-  /// Clamps `channels` into [lower, baseline] element-wise.
+  /// Space of `baseline` with lower[i] = ceil(min_keep * baseline[i]) rounded
+  /// up to a multiple (at least one multiple). `multiples` empty: all 1.
+  static PruneSpace from_baseline(const ChannelConfig& baseline, double min_keep,
+                                  std::vector<int64_t> multiples = {});
+  /// Rounds `channels` to the nearest multiples and clamps them into
+  /// [lower, baseline] element-wise.
   ChannelConfig clamp(ChannelConfig channels) const;
 };
 
