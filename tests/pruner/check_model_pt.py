@@ -2,7 +2,8 @@
 """Loads a prune output folder's model.pt with torch.jit.load and checks its
 accuracy on the first N Fashion-MNIST test images against report.json.
 
-usage: check_model_pt.py OUTPUT_DIR FASHION_MNIST_DIR N
+usage: check_model_pt.py OUTPUT_DIR FASHION_MNIST_DIR N [image|sequence]
+(sequence: each image as 28 time steps of 28 features, for LSTMs and encoders)
 """
 import gzip
 import json
@@ -34,7 +35,10 @@ def main():
     report = json.load(open(os.path.join(out, "report.json")))
     images = read_idx(find(data_dir, "t10k-images-idx3-ubyte"))[:n]
     labels = read_idx(find(data_dir, "t10k-labels-idx1-ubyte"))[:n]
-    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
+    layout = sys.argv[4] if len(sys.argv) > 4 else "image"
+    x = torch.from_numpy(images.astype(np.float32) / 255.0)
+    if layout == "image":
+        x = x.unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
     model = torch.jit.load(os.path.join(out, "model.pt"))
     model.eval()
