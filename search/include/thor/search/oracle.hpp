@@ -60,7 +60,8 @@ class Oracle {
   SpaceScan scan(uint64_t max_points, uint64_t seed, int threads) const;
 
  private:
-  // Channel vector of g in plan order (conv channels, then linear widths).
+  // Width vector of g in plan order (SearchSpace::fill_widths: a CNN's conv
+  // channels then linear widths; a block family's widths).
   size_t fill_channels(const Genome& g, int64_t* out) const;
 
   SearchSpace space_;
