@@ -2,6 +2,7 @@
 // over it — selection, short fine-tunes, verification, the final model.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -180,6 +181,61 @@ void finish_winner(const Context& ctx, PrunedModelResult& r, int run_index) {
                100.0 * r.accuracy, 100.0 * r.torchscript_accuracy));
 }
 
+// The oracle's error grows away from the baseline, so before selecting,
+// `calibrate` pool configurations the oracle puts at the middle of the band
+// are measured in rounds with the baseline (rank 0; the figures reach every
+// rank). Their median measured/oracle ratio — of the energy fraction for a
+// fractional budget, of J/iter for an absolute one — scales the oracle's
+// figures for selection. A resumed run takes the measured figures it had.
+void calibrate(const Context& ctx, const Pool& pool, const std::vector<double>& figure,
+               PrunedModelResult& r) {
+  const PruneOptions& o = ctx.options;
+  const double target = r.oracle_budget_joules * (1.0 - o.band / 2.0);
+  std::vector<size_t> order(pool.configs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::abs(figure[a] - target) < std::abs(figure[b] - target);
+  });
+  order.resize(std::min<size_t>(order.size(), static_cast<size_t>(o.calibrate)));
+  if (order.empty()) return;
+  std::vector<Architecture> archs{ctx.baseline.architecture()};
+  for (size_t i : order) {
+    r.calibration_probes.push_back(pool.configs[i]);
+    archs.push_back(ctx.groups.apply(pool.configs[i]));
+  }
+  const bool fraction = o.budget.kind == PruneBudget::Kind::fraction;
+  const std::string round = "calibrate:" + r.oracle;
+  std::vector<double> measured;  // per probe: its energy fraction, or its J/iter
+  if (const auto done = ctx.resume->round(round, r.calibration_probes)) {
+    measured = *done;
+  } else {
+    if (Cluster::world().root()) {
+      const RunLogContext logged("calibrate");
+      ProgressPhase phase("[" + r.oracle + "] calibration", 0, o.progress);
+      const auto m = measure_interleaved(archs, *ctx.meter, ctx.recipe.measure,
+                                         TrainFeed{&ctx.data.train, ctx.recipe.train});
+      for (size_t k = 1; k < m.size(); ++k)
+        measured.push_back(fraction ? m[k].joules_per_iteration / m[0].joules_per_iteration
+                                    : m[k].joules_per_iteration);
+      ctx.resume->save_round(round, r.calibration_probes, measured);
+    }
+    measured = nlohmann::json::parse(Cluster::world().broadcast(nlohmann::json(measured).dump()))
+                   .get<std::vector<double>>();
+  }
+  for (size_t k = 0; k < order.size(); ++k) {
+    const double f = figure[order[k]];
+    r.calibration_factors.push_back(fraction ? measured[k] / (f / r.oracle_baseline_joules)
+                                             : measured[k] / f);
+  }
+  r.calibration = median(r.calibration_factors);
+  std::string factors;
+  for (double f : r.calibration_factors) factors += (factors.empty() ? "" : ", ") + strf("%.3f", f);
+  ctx.say(
+      strf("[%s] calibration: %zu configurations measured at [%s] × the oracle's figures; "
+           "selecting with the oracle scaled by %.3f",
+           r.oracle.c_str(), order.size(), factors.c_str(), r.calibration));
+}
+
 }  // namespace
 
 Pool make_pool(const Context& ctx, const std::vector<std::string>& oracles) {
@@ -222,11 +278,16 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
   // constant bias of the oracle cancels; absolute budgets are used as given.
   r.oracle_budget_joules =
       o.budget.per_iteration(r.oracle_baseline_joules, ctx.recipe.train.iterations);
+  if (verify_winner && o.verify > 0 && o.calibrate > 0) calibrate(ctx, pool, figure, r);
+  // Selection aims at the budget as measured: the oracle's figures scaled.
+  std::vector<double> aimed = figure;
+  for (double& f : aimed) f *= r.calibration;
   const Selection sel =
-      select_candidates(figure, r.oracle_budget_joules, o.band, o.candidates, o.seed);
+      select_candidates(aimed, r.oracle_budget_joules, o.band, o.candidates, o.seed);
   r.feasible = sel.feasible;
   r.in_band = sel.in_band;
-  r.candidates = records(pool, sel, figure, r.oracle_budget_joules, o.band);
+  r.candidates = records(pool, sel, aimed, r.oracle_budget_joules, o.band);
+  for (auto& c : r.candidates) c.oracle_joules /= r.calibration;  // report the oracle's own
   for (const auto& c : r.candidates) {
     RunRecord rec;  // what the estimator says each chosen candidate's training costs
     rec.what = "candidate";
@@ -240,7 +301,7 @@ PrunedModelResult run_oracle(const Context& ctx, const Pool& pool, const std::st
     ctx.warnings.push_back(oracle + ": no sampled configuration is within the budget (" +
                            strf("%.4g", r.oracle_budget_joules) +
                            " J/iter by this oracle); took the cheapest, " +
-                           strf("%.4g", figure[sel.chosen.front()]) +
+                           strf("%.4g", aimed[sel.chosen.front()]) +
                            " J/iter — lower prune.min_keep or raise the budget");
   ctx.say(
       strf("[%s] %lld sampled, %lld unique, %lld within the budget, %lld in the band; fine-tuning "

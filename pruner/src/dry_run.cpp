@@ -50,6 +50,25 @@ std::string groups_text(const ChannelGroups& groups) {
   return strf("%zu channel groups: %s", groups.size(), listed.c_str());
 }
 
+// Calibration and verification: each measures the baseline and pruned
+// networks (about `share` of its cost each) in the same rounds.
+void measurement_steps(DryRunPlan& plan, const Recipe& recipe, const PruneOptions& options,
+                       const PaceModel& pace, double share) {
+  const double round = pace.measure_seconds(recipe.model, recipe.measure);
+  if (options.verify > 0 && options.calibrate > 0) {
+    const double calib = (1.0 + options.calibrate * share) * round;
+    plan.steps.push_back(
+        {strf("calibration (%lld configurations with the baseline)", (long long)options.calibrate),
+         calib, calib});
+  }
+  const double verify_one = (1.0 + share) * round;
+  const int64_t verify_n = std::min(options.verify, options.candidates);
+  if (verify_n > 0)
+    plan.steps.push_back(
+        {strf("verification (1 to %lld candidates, with the baseline)", (long long)verify_n),
+         verify_one, verify_n * verify_one});
+}
+
 }  // namespace
 
 DryRunPlan dry_run_pruning(const Recipe& recipe, const PruneOptions& options) {
@@ -131,19 +150,13 @@ DryRunPlan dry_run_pruning(const Recipe& recipe, const PruneOptions& options) {
       {strf("short fine-tunes (%lld × %lld candidates, %lld in parallel)", (long long)oracles,
             (long long)options.candidates, (long long)parallel),
        short_s, short_s});
-  const Architecture& m = recipe.model;
-  // A verification measures the baseline and one candidate in the same rounds.
-  const double verify_one = (1.0 + pruned / base) * pace.measure_seconds(m, recipe.measure);
-  const int64_t verify_n = std::min(options.verify, options.candidates);
-  if (verify_n > 0)
-    plan.steps.push_back(
-        {strf("verification (1 to %lld candidates, with the baseline)", (long long)verify_n),
-         verify_one, verify_n * verify_one});
+  measurement_steps(plan, recipe, options, pace, pruned / base);
   const double final_ft = oracles * (options.final_finetune * pruned +
                                      curve_evals(options.final_finetune) + 2 * test_eval);
   plan.steps.push_back({strf("final fine-tunes and TorchScript exports (%lld)", (long long)oracles),
                         final_ft, final_ft});
-  const double final_m = (1.0 + oracles * pruned / base) * pace.measure_seconds(m, recipe.measure);
+  const double final_m =
+      (1.0 + oracles * pruned / base) * pace.measure_seconds(recipe.model, recipe.measure);
   plan.steps.push_back(
       {strf("final measurement (baseline + %lld pruned, interleaved)", (long long)oracles), final_m,
        final_m});

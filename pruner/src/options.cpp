@@ -76,6 +76,7 @@ void PruneOptions::validate() const {
   f.require(verify_margin >= 0.0 && 2.0 * verify_margin <= band, "verify_margin",
             fmt(verify_margin),
             "expected 0 <= verify_margin <= band / 2 (band = " + fmt(band) + ")");
+  f.count("calibrate", calibrate, 0, 100);
   f.count("concurrency", concurrency, 0, 1024);
   f.require(test_samples != 0, "test_samples", "0",
             "expected -1 (all of the test set) or a positive count");
@@ -90,8 +91,8 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   const YamlCursor& p = recipe.prune;
   if (!p.node.IsDefined() || p.node.IsNull()) return o;
   p.allow_only({"strategy", "budget", "samples", "candidates", "min_keep", "band", "short_finetune",
-                "final_finetune", "lr", "validation", "verify", "verify_margin", "concurrency",
-                "seed", "compare", "checkpoint", "test_samples", "plots"});
+                "final_finetune", "lr", "validation", "verify", "verify_margin", "calibrate",
+                "concurrency", "seed", "compare", "checkpoint", "test_samples", "plots"});
   o.strategy = p.get_string("strategy", o.strategy);
   if (p.has("budget")) {
     const YamlCursor b = p.child("budget");
@@ -124,6 +125,7 @@ PruneOptions parse_prune_options(const Recipe& recipe) {
   o.verify = p.get_int("verify", o.verify);
   // The default margin shrinks with a narrow band.
   o.verify_margin = p.get_double("verify_margin", std::min(o.verify_margin, o.band / 2.0));
+  o.calibrate = p.get_int("calibrate", o.calibrate);
   o.concurrency = p.get_int32("concurrency", o.concurrency);
   o.seed = p.get_uint("seed", o.seed);
   if (p.has("compare")) o.compare = p.child("compare").as_string_list();

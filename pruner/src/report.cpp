@@ -47,6 +47,8 @@ nlohmann::json PrunedModelResult::to_json() const {
   j["feasible"] = feasible;
   j["in_band"] = in_band;
   j["verified"] = verified;
+  j["calibration"] = {
+      {"factor", calibration}, {"probes", calibration_probes}, {"factors", calibration_factors}};
   j["winner_rank"] = winner;
   j["finetune_seconds"] = finetune_seconds;
   j["files"] = {{"architecture", files_yaml}, {"model", files_model}};

@@ -2,6 +2,7 @@
 // with the cpu-model meter; checks report.json's keys and the files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -142,4 +143,64 @@ TEST_CASE("a resume state that prune did not write is not resumed (found by fuzz
   j["baseline"] = {{"from_checkpoint", false}};
   thor::write_file_atomic(path, j.dump());
   CHECK_FALSE(ResumeState(recipe, options).has_baseline());
+}
+
+TEST_CASE("prune calibrates a ResNet's selection by measuring first, by channel groups") {
+  TempDir tmp("prune-calibrate");
+  thor::write_file_atomic(tmp.str("resnet.yaml"), R"(# a tiny ResNet, calibrated
+name: tiny_resnet
+meter: cpu-model
+data: {dataset: random, train_limit: 160, test_limit: 40}
+model:
+  input: [1, 28, 28]
+  batch_size: 16
+  layers:
+    - conv: {out: 8, kernel: 3, padding: 1}
+    - batchnorm
+    - relu
+    - residual: {out: 8}
+    - residual: {out: 12, stride: 2}
+    - residual: {out: 12}
+    - global_avgpool
+    - linear: {out: 10}
+train: {optimizer: adam, lr: 0.003, iterations: 20}
+profile: {max_points: 3, iterations: 3, repeats: 1, warmup: 1, min_window: 0, min_warmup: 0, anchors: 1}
+measure: {iterations: 3, repeats: 2, warmup: 1, min_window: 0, min_warmup: 0}
+prune:
+  budget: {fraction: 0.7}
+  samples: 200
+  candidates: 2
+  short_finetune: 3
+  final_finetune: 5
+  validation: 20
+  verify: 1
+  calibrate: 3
+  compare: [flops]
+  plots: false
+)");
+  const std::string out = tmp.str("out");
+  const std::string cmd = bin("prune") + " --recipe " + tmp.str("resnet.yaml") + " --output " +
+                          out + " --quiet > " + tmp.str("log.txt") + " 2>&1";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, thor::read_file(tmp.str("log.txt")));
+  const auto j = nlohmann::json::parse(thor::read_file(out + "/report.json"));
+  CHECK(j["baseline"]["groups"] == nlohmann::json{"conv@0 + residual@3", "residual@4,5"});
+  CHECK(j["baseline"]["channels"] == nlohmann::json{8, 12});
+  const auto& p = j["pruned"];
+  const auto& cal = p["calibration"];
+  REQUIRE(cal["probes"].size() == 3);
+  REQUIRE(cal["factors"].size() == 3);
+  auto f = cal["factors"].get<std::vector<double>>();
+  std::sort(f.begin(), f.end());
+  CHECK(cal["factor"].get<double>() == doctest::Approx(f[1]));  // the median
+  CHECK(f[0] > 0.0);
+  // Selection aimed at the measured budget: the oracle's figure times the
+  // factor is within it for every chosen candidate (when any was feasible).
+  const double budget = p["oracle_budget_joules_per_iteration"];
+  if (p["feasible"].get<int>() > 0)
+    for (const auto& c : p["candidates"])
+      CHECK(c["oracle_joules_per_iteration"].get<double>() * cal["factor"].get<double>() <=
+            budget * (1 + 1e-9));
+  // A compared oracle is taken as it is.
+  CHECK(j["compare"]["flops"]["calibration"]["factor"] == 1.0);
+  CHECK(j["compare"]["flops"]["calibration"]["probes"].empty());
 }

@@ -58,6 +58,12 @@ struct PruneOptions {
   /// (1 - margin)·budget]: the margin absorbs the noise between the
   /// verification and the final measurement.
   double verify_margin = 0.02;
+  /// Before selecting, measure this many pool configurations the oracle puts
+  /// at the middle of the band (in rounds with the baseline) and aim the
+  /// selection at the measured budget: the oracle's figures are scaled by the
+  /// median measured/oracle ratio there. 0: select on the oracle alone. Only
+  /// runs that verify calibrate.
+  int64_t calibrate = 0;
   /// Concurrency of the parallel fine-tunes (a tbb::task_arena); 0: all cores.
   int concurrency = 0;
   /// Seed of the strategy's draws and of the per-candidate fine-tunes.

@@ -55,11 +55,16 @@ struct PrunedModelResult {
   std::vector<CandidateRecord> candidates;  ///< ranked, best first
   size_t winner = 0;                        ///< index into candidates
   int64_t verified = 0;                     ///< candidates measured before accepting one
-  ChannelConfig channels;                   ///< of the winner
-  std::string architecture;                 ///< Architecture::summary() of the pruned model
-  std::string files_yaml, files_model;      ///< names inside the output folder
-  double accuracy = 0.0;                    ///< test accuracy after the final fine-tune
-  double torchscript_accuracy = -1.0;       ///< of the exported model.pt, same samples
+  /// Measured / oracle energy at the calibration probes (median), by which
+  /// selection scaled the oracle's figures; 1 without calibration.
+  double calibration = 1.0;
+  std::vector<ChannelConfig> calibration_probes;  ///< the configurations measured
+  std::vector<double> calibration_factors;        ///< measured / oracle of each probe
+  ChannelConfig channels;                         ///< of the winner
+  std::string architecture;                       ///< Architecture::summary() of the pruned model
+  std::string files_yaml, files_model;            ///< names inside the output folder
+  double accuracy = 0.0;                          ///< test accuracy after the final fine-tune
+  double torchscript_accuracy = -1.0;             ///< of the exported model.pt, same samples
   double estimated_joules_per_iteration = 0.0;
   double flops_joules_per_iteration = 0.0;
   double measured_joules_per_iteration = 0.0;
