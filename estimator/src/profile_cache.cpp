@@ -109,8 +109,11 @@ std::pair<double, double> forecast_profiling(const ProfileRequest& request, cons
     const int min_points =
         std::max(starts, std::min(max_points, one ? po.min_points : 2 * po.min_points));
     std::vector<int64_t> mid;
-    for (size_t d = 0; d < plan.lower.size(); ++d)
-      mid.push_back((plan.lower[d] + plan.upper[d]) / 2);
+    for (size_t d = 0; d < plan.lower.size(); ++d) {
+      // A legal width: a multiple of the feature's step (an encoder's heads).
+      const int64_t m = d < plan.multiple.size() ? std::max<int64_t>(1, plan.multiple[d]) : 1;
+      mid.push_back(std::max(plan.lower[d], (plan.lower[d] + plan.upper[d]) / 2 / m * m));
+    }
     const double point = pace.measure_seconds(plan.variant(mid), po.measure);
     low += min_points * point;
     high += max_points * point;
