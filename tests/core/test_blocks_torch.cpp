@@ -6,20 +6,10 @@
 #include <cmath>
 #include <map>
 
-#include "thor/detail/torch_model.hpp"
-// LibTorch brings glog, whose CHECK macros would shadow doctest's.
-#undef CHECK
-#undef CHECK_EQ
-#undef CHECK_NE
-#undef CHECK_LE
-#undef CHECK_LT
-#undef CHECK_GE
-#undef CHECK_GT
-#include <doctest/doctest.h>
-
 #include "thor/architecture.hpp"
 #include "thor/train.hpp"
 #include "thor_test_support.hpp"
+#include "thor_torch_doctest.hpp"
 
 using namespace thor;
 
