@@ -196,9 +196,9 @@ void lstm_cuts(Cuts& cuts, const torch::nn::Module& m, const Layer& l, const Ind
 // dimensions, q and k the same ones (they meet in a dot product), v and the
 // output projection's inputs theirs.
 struct AttentionKeep {
-  Index qkv;       ///< rows of in_proj (q, k, v blocks)
-  Index v;         ///< columns of out_proj
-  double q_scale;  ///< keeps q·k / sqrt(head dim) unchanged
+  Index qkv;             ///< rows of in_proj (q, k, v blocks)
+  Index v;               ///< columns of out_proj
+  double q_scale = 1.0;  ///< keeps q·k / sqrt(head dim) unchanged
 };
 AttentionKeep attention_keep(const torch::nn::Module& m, int64_t dim, int64_t heads,
                              int64_t kept_dim) {
@@ -319,7 +319,7 @@ Model prune_model(const Model& model, const KeepIndices& keep) {
     torch::nn::Module& dm = *dst->modules[i];
     const Index out = !l.parametric() ? in : entry < kept.size() ? kept[entry] : all_of(l.out);
     Cuts cuts;
-    Index mid, mid2, ff;
+    Index mid, mid2;
     std::vector<Index> lstm_units, lstm_rows;
     AttentionKeep attention;
     switch (l.type) {
@@ -346,10 +346,9 @@ Model prune_model(const Model& model, const KeepIndices& keep) {
         cuts["embedding.weight"] = {nullptr, &out};
         break;
       case LayerType::encoder:
-        ff = out;
         attention = attention_keep(sm, layout_width(infos[i].in_shape, infos[i].in_layout), l.heads,
                                    static_cast<int64_t>(in.size()));
-        encoder_cuts(cuts, attention, &in, &ff);
+        encoder_cuts(cuts, attention, &in, &out);
         break;
       default:
         break;  // no parameters, or channel-wise (pools, relu, dropout)

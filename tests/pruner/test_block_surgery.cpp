@@ -5,6 +5,7 @@
 // shapes and parameter count of its pruned architecture.
 #include <set>
 
+#include "thor/detail/torch_blocks.hpp"
 #include "thor/pruner/surgery.hpp"
 #include "thor_test_support.hpp"
 #include "thor_torch_doctest.hpp"
@@ -248,4 +249,58 @@ layers:
   CHECK(param_count(small) == small.architecture().params());
   const torch::Tensor tokens = torch::randint(0, 30, {3, 6}).to(torch::kFloat);
   CHECK(forward(small, tokens).sizes() == torch::IntArrayRef{3, 2});
+}
+
+TEST_CASE("block surgery: attention keeps whole heads' logits when D shrinks") {
+  // D 8 → 4 with 2 heads: each head keeps 2 of its 4 dimensions. With the
+  // dropped q/k/v dimensions silenced and the input zero on the dropped
+  // model dimensions, the pruned attention computes the original's on the
+  // kept dimensions — only if the queries are rescaled for the smaller head.
+  Model m(architecture_from_yaml_text(R"(
+input: [6, 5]
+layout: sequence
+batch_size: 8
+layers:
+  - linear: {out: 8}
+  - encoder: {heads: 2, ff: 6}
+  - global_avgpool
+  - linear: {out: 2}
+)"),
+          11);
+  train_a_little(m);
+  const int64_t d = 8;
+  // q/k dimensions dropped per head: {0, 3} and {5, 6}; v: {1, 2} and {4, 7}.
+  std::vector<int64_t> qk{0, 3, 5, 6}, rows;
+  for (int64_t r : qk) rows.insert(rows.end(), {r, d + r});
+  for (int64_t r : {1, 2, 4, 7}) rows.push_back(2 * d + r);
+  zero_rows(m, 1, {"layer.self_attn.in_proj_weight", "layer.self_attn.in_proj_bias"}, rows);
+  {
+    torch::NoGradGuard g;
+    auto o = tensor(m, 1, "layer.self_attn.out_proj.weight");
+    for (int64_t c : {1, 2, 4, 7}) o.select(1, c).zero_();
+    // Sharper attention, so that a wrong logit scale shows plainly.
+    tensor(m, 1, "layer.self_attn.in_proj_weight").narrow(0, 0, 2 * d).mul_(4.0);
+  }
+  const KeepIndices keep = select_channels_l1(m, {4, 6});
+  Model small = prune_model(m, keep);
+
+  auto attention = [](Model& model) {
+    auto& enc = dynamic_cast<EncoderBlockImpl&>(*model.impl().modules[1]);
+    return enc.layer->self_attn;
+  };
+  torch::manual_seed(3);
+  torch::Tensor x = torch::rand({6, 3, d});  // [T, B, D], as LibTorch's attention takes it
+  const torch::Tensor kd = torch::tensor(keep[0], torch::kInt64);
+  torch::Tensor mask = torch::zeros({d});
+  mask.index_fill_(0, kd, 1.0);
+  x = x * mask;  // the dropped model dimensions carry nothing
+  torch::NoGradGuard g;
+  auto big_attn = attention(m), small_attn = attention(small);
+  big_attn->eval();
+  small_attn->eval();
+  const torch::Tensor a = std::get<0>(big_attn->forward(x, x, x)).index_select(2, kd);
+  const torch::Tensor xs = x.index_select(2, kd);
+  const torch::Tensor b = std::get<0>(small_attn->forward(xs, xs, xs));
+  CHECK_MESSAGE(torch::allclose(a, b, 1e-4, 1e-5),
+                "max difference " << (a - b).abs().max().item<double>());
 }
