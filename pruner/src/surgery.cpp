@@ -30,8 +30,11 @@ Index all_of(int64_t n) {
 
 // A named parameter or buffer of a module (recursively named, "bn1.weight").
 torch::Tensor tensor_of(const torch::nn::Module& m, const std::string& name) {
-  if (const auto* p = m.named_parameters(true).find(name)) return *p;
-  if (const auto* b = m.named_buffers(true).find(name)) return *b;
+  // find() points into the dictionary: keep it alive while reading.
+  const auto params = m.named_parameters(true);
+  if (const auto* p = params.find(name)) return *p;
+  const auto buffers = m.named_buffers(true);
+  if (const auto* b = buffers.find(name)) return *b;
   throw std::logic_error("prune: module has no tensor '" + name + "'");
 }
 

@@ -21,8 +21,10 @@ Architecture example(const std::string& name) {
 
 torch::Tensor tensor(const Model& m, size_t layer, const std::string& name) {
   const auto& mod = *m.impl().modules[layer];
-  if (const auto* p = mod.named_parameters(true).find(name)) return *p;
-  return *mod.named_buffers(true).find(name);
+  const auto params = mod.named_parameters(true);  // find() points into it
+  if (const auto* p = params.find(name)) return *p;
+  const auto buffers = mod.named_buffers(true);
+  return *buffers.find(name);
 }
 
 // Zeroes entries `idx` along dim 0 of the named tensors of a layer.
